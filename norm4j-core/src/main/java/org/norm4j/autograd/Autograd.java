@@ -1,0 +1,119 @@
+package org.norm4j.autograd;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.norm4j.tensor.Tensor;
+
+/**
+ * The tape: ops {@link #record} what they computed from what; {@link #backward} walks the recorded
+ * graph once in reverse topological order, accumulating gradients ({@code +=}) into every leaf that
+ * requires one. Recording is per thread and can be switched off with {@link #noGrad()}.
+ */
+public final class Autograd {
+    private static final ThreadLocal<int[]> NO_GRAD_DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+
+    private Autograd() {}
+
+    /** True unless the current thread is inside a {@link #noGrad()} scope. */
+    public static boolean isGradEnabled() {
+        return NO_GRAD_DEPTH.get()[0] == 0;
+    }
+
+    /** A scope in which nothing is recorded: {@code try (var g = Autograd.noGrad()) { ... }}. */
+    public static NoGrad noGrad() {
+        NO_GRAD_DEPTH.get()[0]++;
+        return new NoGrad();
+    }
+
+    /** Closing ends the scope; scopes nest. */
+    public static final class NoGrad implements AutoCloseable {
+        private boolean closed;
+
+        private NoGrad() {}
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                NO_GRAD_DEPTH.get()[0]--;
+            }
+        }
+    }
+
+    /** True when an op reading {@code inputs} should be recorded. */
+    public static boolean needsGrad(Tensor... inputs) {
+        if (!isGradEnabled()) return false;
+        for (Tensor t : inputs) if (t != null && t.requiresGrad()) return true;
+        return false;
+    }
+
+    /**
+     * Records that {@code output} was computed from {@code inputs} (nulls allowed for absent
+     * optional inputs) if any of them requires a gradient and recording is on.
+     */
+    public static void record(Tensor output, String opName, Node.Backward backward, Tensor... inputs) {
+        if (needsGrad(inputs)) output.setGradFn(new Node(opName, backward, inputs.clone()));
+    }
+
+    /** Back-propagates {@code seed} (the gradient of {@code root}) to every leaf that requires grad. */
+    public static void backward(Tensor root, float[] seed) {
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward: the tensor does not require grad and was not computed from one that does");
+        }
+        if (root.isLeaf()) {
+            accumulate(root.gradBuffer(), seed);
+            return;
+        }
+        List<Tensor> order = topologicalOrder(root);
+        Map<Tensor, float[]> grads = new IdentityHashMap<>();
+        grads.put(root, seed.clone());
+        for (int i = order.size() - 1; i >= 0; i--) {
+            Tensor t = order.get(i);
+            Node node = t.gradFn();
+            float[] dOut = grads.remove(t);
+            if (dOut == null) continue;   // nothing flowed into this tensor
+            float[][] dInputs = new float[node.inputs.length][];
+            for (int k = 0; k < node.inputs.length; k++) {
+                Tensor in = node.inputs[k];
+                if (in == null || !in.requiresGrad()) continue;
+                dInputs[k] = in.isLeaf() ? in.gradBuffer() : grads.computeIfAbsent(in, x -> new float[x.size()]);
+            }
+            node.backward.apply(dOut, dInputs);
+            node.released = true;
+        }
+    }
+
+    private static List<Tensor> topologicalOrder(Tensor root) {
+        List<Tensor> order = new ArrayList<>();
+        Map<Tensor, Boolean> seen = new IdentityHashMap<>();
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();   // {tensor, next input index}
+        stack.push(new Object[] {root, 0});
+        seen.put(root, Boolean.TRUE);
+        while (!stack.isEmpty()) {
+            Object[] top = stack.peek();
+            Tensor t = (Tensor) top[0];
+            Node node = t.gradFn();
+            if (node.released) {
+                throw new IllegalStateException("backward: the graph through '" + node.opName
+                        + "' was already used by a backward pass; run the forward pass again");
+            }
+            int k = (Integer) top[1];
+            if (k < node.inputs.length) {
+                top[1] = k + 1;
+                Tensor in = node.inputs[k];
+                if (in != null && !in.isLeaf() && seen.put(in, Boolean.TRUE) == null) stack.push(new Object[] {in, 0});
+            } else {
+                stack.pop();
+                order.add(t);   // post-order: inputs before the tensors computed from them
+            }
+        }
+        return order;
+    }
+
+    private static void accumulate(float[] into, float[] g) {
+        for (int i = 0; i < into.length; i++) into[i] += g[i];
+    }
+}

@@ -1,0 +1,35 @@
+package org.norm4j.autograd;
+
+import org.norm4j.tensor.Tensor;
+
+/**
+ * One recorded op on the tape: the tensors it read and how to send a gradient back to them.
+ * Created by {@link Autograd#record}; released after one backward pass (like PyTorch without
+ * {@code retain_graph}).
+ */
+public final class Node {
+    final Tensor[] inputs;
+    final Backward backward;
+    final String opName;
+    boolean released;
+
+    Node(String opName, Backward backward, Tensor[] inputs) {
+        this.opName = opName;
+        this.backward = backward;
+        this.inputs = inputs;
+    }
+
+    public String opName() {
+        return opName;
+    }
+
+    /** An op's backward: given the output gradient, accumulate ({@code +=}) into the input gradients. */
+    @FunctionalInterface
+    public interface Backward {
+        /**
+         * @param dOut the gradient of the op's output (read only)
+         * @param dInputs one buffer per input to accumulate into, {@code null} for inputs that need no gradient
+         */
+        void apply(float[] dOut, float[][] dInputs);
+    }
+}

@@ -1,0 +1,83 @@
+package org.norm4j.kernels;
+
+/**
+ * The inner loops of every normalization kernel, over one contiguous run of floats. Two twins
+ * implement it with the same arithmetic: {@link ScalarLoops} (always available, accumulates in
+ * double) and {@code org.norm4j.kernels.vector.VectorLoops} (Vector API lanes, float within a
+ * bounded chunk folded into double). {@link #get()} picks the vector twin when the
+ * {@code jdk.incubator.vector} module is present and {@code -Dnorm4j.scalar=true} is not set.
+ *
+ * <p>Conventions: outputs first, then inputs, each array followed by its offset, then sizes. The
+ * "columns" variants take one parameter per element of the run (channels-last rows); the plain
+ * variants take scalars (one channel's contiguous run).
+ */
+public interface Loops {
+
+    /** Σ x[i]. */
+    double sum(float[] x, int xOff, int n);
+
+    /** acc[0] += Σ (x[i] − shift); acc[1] += Σ (x[i] − shift)². */
+    void sumShifted(double[] acc, float[] x, int xOff, int n, float shift);
+
+    /** Σ x[i]². */
+    double sumSquares(float[] x, int xOff, int n);
+
+    /** y[i] = (x[i] − center)·scale + shift. {@code y} may be {@code x} (in place). */
+    void affine(float[] y, int yOff, float[] x, int xOff, int n, float center, float scale, float shift);
+
+    /** acc[0] += Σ dy[i]; acc[1] += Σ dy[i]·(x[i] − center). */
+    void dotShifted(double[] acc, float[] dy, int dyOff, float[] x, int xOff, int n, float center);
+
+    /** dx[i] += coefDy·dy[i] + coefX·(x[i] − center) + coefK. */
+    void affineBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                        float coefDy, float coefX, float center, float coefK);
+
+    /** acc[p+i] += x[i] for i &lt; n. */
+    void sumColumns(double[] acc, int pOff, float[] x, int xOff, int n);
+
+    /** acc1[p+i] += x[i] − shift[p+i]; acc2[p+i] += (x[i] − shift[p+i])². */
+    void sumShiftedColumns(double[] acc1, double[] acc2, int pOff, float[] x, int xOff, int n, float[] shift);
+
+    /** y[i] = (x[i] − center[p+i])·scale[p+i] + shift[p+i]. */
+    void affineColumns(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] scale, float[] shift, int pOff);
+
+    /** s1[p+i] += dy[i]; s2[p+i] += dy[i]·(x[i] − center[p+i]). */
+    void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int n, float[] center);
+
+    /** dx[i] += coefDy[p+i]·dy[i] + coefX[p+i]·(x[i] − center[p+i]) + coefK[p+i]. */
+    void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                               float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff);
+
+    /**
+     * One row of LayerNorm/RMSNorm: y[i] = ((x[i] − center)·invStd + corr)·gamma[i] + beta[i];
+     * gamma/beta null mean 1/0.
+     */
+    void normalizeRow(float[] y, int yOff, float[] x, int xOff, int n, float center, float invStd, float corr,
+                      float[] gamma, float[] beta);
+
+    /**
+     * Backward sums of one row, with xhat[i] = (x[i] − center)·invStd + corr and g[i] = gamma[i] (1 if null):
+     * acc[0] += Σ g·dy; acc[1] += Σ g·dy·xhat; dGamma[i] += dy·xhat; dBeta[i] += dy (each array may be null).
+     */
+    void rowBackwardSums(double[] acc, double[] dGamma, double[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+                         float center, float invStd, float corr, float[] gamma);
+
+    /** dx[i] += invStd·gamma[i]·dy[i] + coefX·(x[i] − center) + coefK (gamma null means 1). */
+    void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                     float invStd, float[] gamma, float coefX, float center, float coefK);
+
+    /** The implementation in use: the vector twin when available and not disabled, else scalar. */
+    static Loops get() {
+        return LoopsHolder.INSTANCE;
+    }
+
+    /** The scalar twin, always available. */
+    static Loops scalar() {
+        return ScalarLoops.INSTANCE;
+    }
+
+    /** The vector twin, or null when the {@code jdk.incubator.vector} module is not present. */
+    static Loops vector() {
+        return LoopsHolder.VECTOR;
+    }
+}

@@ -1,0 +1,22 @@
+package org.norm4j.kernels;
+
+/**
+ * Chooses the {@link Loops} twin once. The vector class is loaded by name only after checking that
+ * the incubator module is in the boot layer, so no user needs a JVM flag: without the module the
+ * vector class is never linked and the scalar twin serves.
+ */
+final class LoopsHolder {
+    static final Loops VECTOR = loadVector();
+    static final Loops INSTANCE = Boolean.getBoolean("norm4j.scalar") || VECTOR == null ? ScalarLoops.INSTANCE : VECTOR;
+
+    private LoopsHolder() {}
+
+    private static Loops loadVector() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
+        try {
+            return (Loops) Class.forName("org.norm4j.kernels.vector.VectorLoops").getField("INSTANCE").get(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;   // a JVM whose incubator module cannot serve us: the scalar twin is complete
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package org.norm4j.kernels;
+
+/**
+ * The scalar twin of {@link Loops}: plain loops, every sum accumulated in double. It is the
+ * reference the vector twin is tested against, and the path every JVM without the Vector API runs.
+ */
+public final class ScalarLoops implements Loops {
+    public static final ScalarLoops INSTANCE = new ScalarLoops();
+
+    private ScalarLoops() {}
+
+    @Override
+    public double sum(float[] x, int xOff, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) s += x[xOff + i];
+        return s;
+    }
+
+    @Override
+    public void sumShifted(double[] acc, float[] x, int xOff, int n, float shift) {
+        double s1 = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            double d = x[xOff + i] - shift;
+            s1 += d;
+            s2 += d * d;
+        }
+        acc[0] += s1;
+        acc[1] += s2;
+    }
+
+    @Override
+    public double sumSquares(float[] x, int xOff, int n) {
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            double v = x[xOff + i];
+            s += v * v;
+        }
+        return s;
+    }
+
+    @Override
+    public void affine(float[] y, int yOff, float[] x, int xOff, int n, float center, float scale, float shift) {
+        for (int i = 0; i < n; i++) y[yOff + i] = (x[xOff + i] - center) * scale + shift;
+    }
+
+    @Override
+    public void dotShifted(double[] acc, float[] dy, int dyOff, float[] x, int xOff, int n, float center) {
+        double s1 = 0, s2 = 0;
+        for (int i = 0; i < n; i++) {
+            double g = dy[dyOff + i];
+            s1 += g;
+            s2 += g * (x[xOff + i] - center);
+        }
+        acc[0] += s1;
+        acc[1] += s2;
+    }
+
+    @Override
+    public void affineBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                               float coefDy, float coefX, float center, float coefK) {
+        for (int i = 0; i < n; i++) {
+            dx[dxOff + i] += coefDy * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+        }
+    }
+
+    @Override
+    public void sumColumns(double[] acc, int pOff, float[] x, int xOff, int n) {
+        for (int i = 0; i < n; i++) acc[pOff + i] += x[xOff + i];
+    }
+
+    @Override
+    public void sumShiftedColumns(double[] acc1, double[] acc2, int pOff, float[] x, int xOff, int n, float[] shift) {
+        for (int i = 0; i < n; i++) {
+            double d = x[xOff + i] - shift[pOff + i];
+            acc1[pOff + i] += d;
+            acc2[pOff + i] += d * d;
+        }
+    }
+
+    @Override
+    public void affineColumns(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] scale, float[] shift, int pOff) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] = (x[xOff + i] - center[pOff + i]) * scale[pOff + i] + shift[pOff + i];
+        }
+    }
+
+    @Override
+    public void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int n, float[] center) {
+        for (int i = 0; i < n; i++) {
+            double g = dy[dyOff + i];
+            s1[pOff + i] += g;
+            s2[pOff + i] += g * (x[xOff + i] - center[pOff + i]);
+        }
+    }
+
+    @Override
+    public void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                      float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff) {
+        for (int i = 0; i < n; i++) {
+            int p = pOff + i;
+            dx[dxOff + i] += coefDy[p] * dy[dyOff + i] + coefX[p] * (x[xOff + i] - center[p]) + coefK[p];
+        }
+    }
+
+    @Override
+    public void normalizeRow(float[] y, int yOff, float[] x, int xOff, int n, float center, float invStd, float corr,
+                             float[] gamma, float[] beta) {
+        for (int i = 0; i < n; i++) {
+            float xhat = (x[xOff + i] - center) * invStd + corr;
+            float g = gamma == null ? 1f : gamma[i];
+            float b = beta == null ? 0f : beta[i];
+            y[yOff + i] = xhat * g + b;
+        }
+    }
+
+    @Override
+    public void rowBackwardSums(double[] acc, double[] dGamma, double[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                float center, float invStd, float corr, float[] gamma) {
+        double g1 = 0, g2 = 0;
+        for (int i = 0; i < n; i++) {
+            double d = dy[dyOff + i];
+            double xhat = (x[xOff + i] - center) * (double) invStd + corr;
+            double gd = gamma == null ? d : gamma[i] * d;
+            g1 += gd;
+            g2 += gd * xhat;
+            if (dGamma != null) dGamma[i] += d * xhat;
+            if (dBeta != null) dBeta[i] += d;
+        }
+        acc[0] += g1;
+        acc[1] += g2;
+    }
+
+    @Override
+    public void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                            float invStd, float[] gamma, float coefX, float center, float coefK) {
+        for (int i = 0; i < n; i++) {
+            float a = gamma == null ? invStd : invStd * gamma[i];
+            dx[dxOff + i] += a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package org.norm4j.ops;
+
+import org.norm4j.autograd.Autograd;
+import org.norm4j.kernels.Activation;
+import org.norm4j.kernels.Normalization;
+import org.norm4j.tensor.Tensor;
+
+/**
+ * The differentiable normalization with per-channel affine over the [A, C, B] view: batch norm
+ * (training and inference), instance norm and group norm.
+ *
+ * <pre>
+ *   y[a,c,b] = act( gamma[c]·(x[a,c,b] − mean[s])·invStd[s] + beta[c] ),   s = a·statStride + c / channelsPerStat
+ * </pre>
+ * batch norm: statStride 0, channelsPerStat 1 (s = c); instance norm: statStride C, channelsPerStat 1;
+ * group norm with G groups: statStride G, channelsPerStat C/G.
+ *
+ * <p>Apply subtracts the mean rounded to float before scaling, {@code y = (x − m_f)·scale + shift}
+ * with {@code shift = beta + (m_f − mean)·scale} in double: exact for x near a large mean, where
+ * {@code x·a + b} would cancel.
+ *
+ * <p>Backward, with n elements per statistic, xhat = (x − mean)·invStd, G1 = Σ gamma·dy and
+ * G2 = Σ gamma·dy·xhat over a statistic's elements (docs/normalization.md derives it):
+ * <pre>
+ *   dBeta[c]  = Σ dy                  dGamma[c] = Σ dy·xhat
+ *   dx (batch statistics)  = invStd·(gamma·dy − G1/n − xhat·G2/n)
+ *   dx (fixed statistics)  = invStd·gamma·dy
+ * </pre>
+ */
+public final class ChannelNorm {
+    private ChannelNorm() {}
+
+    /** The [A, C, B] view and how runs map to statistics. */
+    public record Layout(int A, int C, int B, int statStride, int channelsPerStat) {
+        int paramStride() {
+            return statStride == 0 ? 0 : C;
+        }
+
+        int params() {
+            return statStride == 0 ? C : A * C;
+        }
+
+        int stat(int a, int c) {
+            return a * statStride + c / channelsPerStat;
+        }
+
+        /** Elements behind one statistic. */
+        long countPerStat() {
+            return statStride == 0 ? (long) A * B : (long) channelsPerStat * B;
+        }
+    }
+
+    /** What backward needs, fixed at forward time. */
+    private record Saved(Layout layout, float[] x, float[] y, double[] mean, double[] invStd, float[] center,
+                         float[] gamma, boolean batchStats, Activation activation) {}
+
+    /**
+     * @param gamma      per-channel scale, or null (1)
+     * @param beta       per-channel shift, or null (0)
+     * @param mean       per-statistic mean
+     * @param invStd     per-statistic 1/sqrt(var + eps) (or a stored inv_std)
+     * @param batchStats whether mean and invStd were computed from x (their gradient flows to x)
+     * @param inPlace    write y into x's storage; refused when the op would be recorded
+     */
+    public static Tensor forward(Tensor x, Tensor gamma, Tensor beta, Layout layout, double[] mean, double[] invStd,
+                                 boolean batchStats, Activation activation, boolean inPlace) {
+        int P = layout.params(), pStride = layout.paramStride();
+        float[] center = new float[P], scale = new float[P], shift = new float[P];
+        float[] g = gamma == null ? null : gamma.data(), bt = beta == null ? null : beta.data();
+        for (int p = 0; p < P; p++) {
+            int a = pStride == 0 ? 0 : p / layout.C(), c = p % layout.C(), s = layout.stat(a, c);
+            float mf = (float) mean[s];
+            double sc = (g == null ? 1.0 : g[c]) * invStd[s];
+            center[p] = mf;
+            scale[p] = (float) sc;
+            shift[p] = (float) ((bt == null ? 0.0 : bt[c]) + (mf - mean[s]) * sc);
+        }
+        float[] xd = x.data();
+        float[] yd = inPlace ? xd : new float[xd.length];
+        Normalization.applyChannels(yd, 0, xd, 0, layout.A(), layout.C(), layout.B(), center, scale, shift, pStride);
+        activation.forwardInPlace(yd, 0, yd.length);
+        Tensor y = inPlace ? x : Tensor.wrap(yd, x.shape());
+        if (!inPlace && Autograd.needsGrad(x, gamma, beta)) {
+            Saved saved = new Saved(layout, xd, activation == Activation.IDENTITY ? null : yd, mean.clone(), invStd.clone(),
+                    center, g == null ? null : g.clone(), batchStats, activation);
+            Autograd.record(y, "ChannelNorm", (dOut, dIn) -> backward(saved, dOut, dIn[0], dIn[1], dIn[2]), x, gamma, beta);
+        }
+        return y;
+    }
+
+    static void backward(Saved s, float[] dOut, float[] dx, float[] dGamma, float[] dBeta) {
+        Layout l = s.layout;
+        float[] dy = dOut;
+        if (s.activation != Activation.IDENTITY) {
+            dy = new float[dOut.length];
+            s.activation.backward(dy, dOut, s.y, dOut.length);
+        }
+        int P = l.params(), C = l.C(), pStride = l.paramStride();
+        double[] sumDy = new double[P], sumDyXc = new double[P];
+        Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, 0, s.x, 0, l.A(), C, l.B(), s.center, pStride);
+        // sumDyXhat[p] = Σ dy·xhat = invStd·(Σ dy·(x − m_f) + (m_f − mean)·Σ dy)
+        double[] sumDyXhat = new double[P];
+        for (int p = 0; p < P; p++) {
+            int st = l.stat(pStride == 0 ? 0 : p / C, p % C);
+            sumDyXhat[p] = s.invStd[st] * (sumDyXc[p] + (s.center[p] - s.mean[st]) * sumDy[p]);
+        }
+        for (int p = 0; p < P; p++) {
+            int c = p % C;
+            if (dBeta != null) dBeta[c] += (float) sumDy[p];
+            if (dGamma != null) dGamma[c] += (float) sumDyXhat[p];
+        }
+        if (dx == null) return;
+        float[] coefDy = new float[P], coefX = new float[P], coefK = new float[P];
+        double[] g1 = null, g2 = null;
+        if (s.batchStats) {   // G1, G2 per statistic: Σ gamma·dy and Σ gamma·dy·xhat
+            g1 = new double[s.mean.length];
+            g2 = new double[s.mean.length];
+            for (int p = 0; p < P; p++) {
+                int c = p % C, st = l.stat(pStride == 0 ? 0 : p / C, c);
+                double gc = s.gamma == null ? 1.0 : s.gamma[c];
+                g1[st] += gc * sumDy[p];
+                g2[st] += gc * sumDyXhat[p];
+            }
+        }
+        double n = l.countPerStat();
+        for (int p = 0; p < P; p++) {
+            int c = p % C, st = l.stat(pStride == 0 ? 0 : p / C, c);
+            double inv = s.invStd[st], gc = s.gamma == null ? 1.0 : s.gamma[c];
+            coefDy[p] = (float) (gc * inv);
+            if (s.batchStats) {
+                double cx = -inv * inv * g2[st] / n;
+                coefX[p] = (float) cx;
+                coefK[p] = (float) (-inv * g1[st] / n + cx * (s.center[p] - s.mean[st]));
+            }
+        }
+        Normalization.backwardChannels(dx, 0, dy, 0, s.x, 0, l.A(), C, l.B(), coefDy, coefX, s.center, coefK, pStride);
+    }
+}
