@@ -202,6 +202,18 @@ public final class BatchNorm extends Module {
     // ---- switches ------------------------------------------------------------------------
 
     @Override
+    public BatchNorm train() {
+        super.train();
+        return this;
+    }
+
+    @Override
+    public BatchNorm eval() {
+        super.eval();
+        return this;
+    }
+
+    @Override
     protected void setTraining(boolean training) {
         super.setTraining(training);
         useAverages = !training;
