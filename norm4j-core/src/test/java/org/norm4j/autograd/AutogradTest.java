@@ -1,0 +1,85 @@
+package org.norm4j.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.norm4j.nn.norm.BatchNorm;
+import org.norm4j.nn.norm.Convention;
+import org.norm4j.nn.norm.LayerNorm;
+import org.norm4j.tensor.Tensor;
+import org.norm4j.testing.Check;
+
+class AutogradTest {
+
+    @Test
+    void gradientsAccumulateUntilZeroed() {
+        LayerNorm ln = new LayerNorm(2);
+        Tensor x = Tensor.of(new float[] {1, 3}, 1, 2).requiresGrad(true);
+        Tensor dy = Tensor.of(new float[] {1, 0}, 1, 2);
+        ln.forward(x).backward(dy);
+        float[] once = x.grad().toArray();
+        ln.forward(x).backward(dy);
+        Check.close("second backward adds", x.grad().toArray(), new double[] {2 * once[0], 2 * once[1]}, 1e-7, 1e-6);
+        x.zeroGrad();
+        Check.close("zeroGrad", x.grad().toArray(), new double[] {0, 0}, 0, 0);
+    }
+
+    @Test
+    void chainedOpsShareOneWalk() {
+        // y = LN(LN(x)): the second LN of an already normalized row is (almost) the identity, so
+        // dx equals the first LN's dx for dy; checks that gradients flow through two recorded ops.
+        LayerNorm a = new LayerNorm(new int[] {3}, 0, false), b = new LayerNorm(new int[] {3}, 0, false);
+        Tensor x = Tensor.of(new float[] {1, 2, 4}, 1, 3).requiresGrad(true);
+        Tensor x2 = Tensor.of(new float[] {1, 2, 4}, 1, 3).requiresGrad(true);
+        Tensor dy = Tensor.of(new float[] {0.3f, -1, 2}, 1, 3);
+        b.forward(a.forward(x)).backward(dy);
+        a.forward(x2).backward(dy);
+        Check.close("LN∘LN = LN", x.grad().toArray(), x2.grad().toArray(), 1e-5, 1e-5);
+    }
+
+    @Test
+    void noGradRecordsNothing() {
+        BatchNorm bn = BatchNorm.of(Convention.PYTORCH, 2);
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        Tensor y;
+        try (var g = Autograd.noGrad()) {
+            assertFalse(Autograd.isGradEnabled());
+            y = bn.forward(x);
+        }
+        assertTrue(Autograd.isGradEnabled());
+        assertNull(y.gradFn());
+        assertFalse(y.requiresGrad());
+        assertThrows(IllegalStateException.class, () -> y.backward(Tensor.zeros(2, 2)));
+    }
+
+    @Test
+    void aGraphIsUsedOnce() {
+        LayerNorm ln = new LayerNorm(2);
+        Tensor x = Tensor.of(new float[] {1, 3}, 1, 2).requiresGrad(true);
+        Tensor y = ln.forward(x);
+        y.backward(Tensor.of(new float[] {1, 0}, 1, 2));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> y.backward(Tensor.of(new float[] {1, 0}, 1, 2)));
+        assertTrue(e.getMessage().contains("LayerNorm"), e.getMessage());
+    }
+
+    @Test
+    void gradientShapeMustMatch() {
+        Tensor y = new LayerNorm(2).forward(Tensor.of(new float[] {1, 3}, 1, 2).requiresGrad(true));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> y.backward(Tensor.zeros(2, 1)));
+        assertTrue(e.getMessage().contains("[2, 1]") && e.getMessage().contains("[1, 2]"), e.getMessage());
+    }
+
+    @Test
+    void frozenParametersGetNoGradient() {
+        BatchNorm bn = BatchNorm.of(Convention.PYTORCH, 2).trainable(false);
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 5}, 2, 2).requiresGrad(true);
+        bn.forward(x).backward(Tensor.of(new float[] {1, 1, 0, 1}, 2, 2));
+        assertNull(bn.weight().grad());
+        assertNull(bn.bias().grad());
+        assertEquals(4, x.grad().size());
+    }
+}

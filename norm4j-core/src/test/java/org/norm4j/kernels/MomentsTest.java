@@ -1,0 +1,59 @@
+package org.norm4j.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Chan's merge against the moments of the concatenated sample, computed directly in double. */
+class MomentsTest {
+    @Test
+    void mergeEqualsTheWholeSample() {
+        Random rnd = new Random(5);
+        int na = 37, nb = 1001;
+        float[] x = new float[na + nb];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (1e4 + 0.01 * rnd.nextGaussian() + (i < na ? 0.05 : 0));
+        Moments a = of(x, 0, na), b = of(x, na, nb), all = of(x, 0, na + nb);
+        a.merge(b);
+        assertEquals(all.count, a.count);
+        assertEquals(all.mean[0], a.mean[0], 1e-12 * 1e4);
+        assertEquals(all.m2[0], a.m2[0], 1e-9 * all.m2[0]);
+        assertEquals(all.varUnbiased(0), a.varUnbiased(0), 1e-9 * all.varUnbiased(0));
+        Moments empty = new Moments(1);
+        empty.merge(all);
+        assertEquals(all.mean[0], empty.mean[0]);
+    }
+
+    private static Moments of(float[] x, int off, int n) {
+        Moments m = new Moments(1);
+        m.count = n;
+        double mean = 0, m2 = 0;
+        for (int i = off; i < off + n; i++) mean += x[i];
+        mean /= n;
+        for (int i = off; i < off + n; i++) m2 += (x[i] - mean) * (x[i] - mean);
+        m.mean[0] = mean;
+        m.m2[0] = m2;
+        return m;
+    }
+
+    @Test
+    void channelsLastChunkingEqualsOnePass() {
+        // More rows than one chunk: the chunked, merged reduction against the kernel's one-chunk result.
+        Random rnd = new Random(9);
+        int rows = Normalization.ROWS_PER_CHUNK * 3 + 17, C = 3;
+        float[] x = new float[rows * C];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (100 * (i % C) + rnd.nextGaussian());
+        double[] mean = new double[C], m2 = new double[C];
+        Normalization.collectStatsChannels(mean, m2, x, 0, rows, C, 1);
+        for (int c = 0; c < C; c++) {
+            double s = 0, q = 0;
+            for (int r = 0; r < rows; r++) s += x[r * C + c];
+            double mu = s / rows;
+            for (int r = 0; r < rows; r++) q += (x[r * C + c] - mu) * (x[r * C + c] - mu);
+            // float lanes within a chunk (the vector twin) are good to ~1e-7 of the spread
+            double std = Math.sqrt(q / rows);
+            assertEquals(mu, mean[c], 1e-6 * std, "mean " + c);
+            assertEquals(q, m2[c], 1e-6 * q, "m2 " + c);
+        }
+    }
+}
