@@ -1,0 +1,355 @@
+package org.norm4j.kernels.vector;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import org.norm4j.kernels.Loops;
+
+/**
+ * The Vector API twin of {@link org.norm4j.kernels.ScalarLoops}: the same methods with the same
+ * semantics, a vector body to {@code SPECIES.loopBound(n)} and a scalar tail with the same
+ * arithmetic. This is the only package that touches {@code jdk.incubator.vector};
+ * {@code LoopsHolder} loads this class by name, and only when that module is in the boot layer.
+ *
+ * <p>Numerics, method by method:
+ * <ul>
+ *   <li>Float elementwise kernels ({@code affine}, {@code affineBackward}, {@code affineColumns},
+ *       {@code affineBackwardColumns}, {@code normalizeRow}, {@code rowBackward}) do the scalar
+ *       twin's float operations in the scalar twin's order, with no FMA, so their results are
+ *       bit-identical to it: switching twins never changes a forward output or a gradient.</li>
+ *   <li>Plain reductions ({@code sum}, {@code sumShifted}, {@code sumSquares}, {@code dotShifted})
+ *       accumulate per lane in float over chunks of {@link #CHUNK} elements, so each lane adds at
+ *       most {@value #VECTORS_PER_CHUNK} terms before its chunk is reduced and added into a double;
+ *       the relative error stays near 1e-7 of Σ|terms| for any n, where one float accumulator over
+ *       1e6 elements would lose three digits. Results differ from the scalar twin (which adds every
+ *       term in double) in the last few float digits, not bit for bit.</li>
+ *   <li>Kernels that update double arrays ({@code sumColumns}, {@code sumShiftedColumns},
+ *       {@code dotShiftedColumns}) and {@code rowBackwardSums} widen float lanes to double lanes
+ *       ({@link #D} with an equal-count float species {@link #FD}) and do the scalar twin's double
+ *       arithmetic per element: the double arrays come out bit-identical to the scalar twin, and
+ *       {@code rowBackwardSums}'s row sums are exact double sums in a different order.</li>
+ * </ul>
+ */
+public final class VectorLoops implements Loops {
+    public static final VectorLoops INSTANCE = new VectorLoops();
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Float lanes as many as {@link #D}'s, half the width: loads that widen lane for lane into D. */
+    private static final VectorSpecies<Float> FD =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /** Float additions per lane before a chunk is folded into double: bounds the float error. */
+    private static final int VECTORS_PER_CHUNK = 32;
+    /** Elements per float chunk; a multiple of F.length(), so chunk ends never split a vector. */
+    private static final int CHUNK = VECTORS_PER_CHUNK * F.length();
+
+    static {
+        // A JVM whose preferred shapes do not pair up fails here; LoopsHolder then keeps the scalar twin.
+        if (FD.length() != D.length()) {
+            throw new IllegalStateException("VectorLoops: float species " + FD + " does not widen lane for lane into " + D);
+        }
+    }
+
+    private VectorLoops() {}
+
+    /** Float lanes x[off .. off+D.length()) widened to double lanes (exact). */
+    private static DoubleVector widen(float[] x, int off) {
+        return (DoubleVector) FloatVector.fromArray(FD, x, off).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    /** Float lanes (x − c)[off ..] rounded to float, as the scalar twin's {@code x[i] - c}, widened to double. */
+    private static DoubleVector widenDiff(float[] x, int xOff, FloatVector c) {
+        return (DoubleVector) FloatVector.fromArray(FD, x, xOff).sub(c).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    // ---- reductions over one run: float lanes per chunk, chunks into double --------------------
+
+    @Override
+    public double sum(float[] x, int xOff, int n) {
+        int bound = F.loopBound(n);
+        double s = 0;
+        int i = 0;
+        while (i < bound) {
+            int end = i + Math.min(CHUNK, bound - i);   // no overflow near Integer.MAX_VALUE
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < end; i += F.length()) acc = acc.add(FloatVector.fromArray(F, x, xOff + i));
+            s += acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += x[xOff + i];
+        return s;
+    }
+
+    @Override
+    public void sumShifted(double[] acc, float[] x, int xOff, int n, float shift) {
+        // d = x − shift is rounded to float in both twins (exact when x is near shift, the use case).
+        int bound = F.loopBound(n);
+        FloatVector vShift = FloatVector.broadcast(F, shift);
+        double s1 = 0, s2 = 0;
+        int i = 0;
+        while (i < bound) {
+            int end = i + Math.min(CHUNK, bound - i);
+            FloatVector a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
+            for (; i < end; i += F.length()) {
+                FloatVector d = FloatVector.fromArray(F, x, xOff + i).sub(vShift);
+                a1 = a1.add(d);
+                a2 = d.fma(d, a2);
+            }
+            s1 += a1.reduceLanes(VectorOperators.ADD);
+            s2 += a2.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            double d = x[xOff + i] - shift;
+            s1 += d;
+            s2 += d * d;
+        }
+        acc[0] += s1;
+        acc[1] += s2;
+    }
+
+    @Override
+    public double sumSquares(float[] x, int xOff, int n) {
+        int bound = F.loopBound(n);
+        double s = 0;
+        int i = 0;
+        while (i < bound) {
+            int end = i + Math.min(CHUNK, bound - i);
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < end; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+                acc = v.fma(v, acc);
+            }
+            s += acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            double v = x[xOff + i];
+            s += v * v;
+        }
+        return s;
+    }
+
+    @Override
+    public void dotShifted(double[] acc, float[] dy, int dyOff, float[] x, int xOff, int n, float center) {
+        int bound = F.loopBound(n);
+        FloatVector vCenter = FloatVector.broadcast(F, center);
+        double s1 = 0, s2 = 0;
+        int i = 0;
+        while (i < bound) {
+            int end = i + Math.min(CHUNK, bound - i);
+            FloatVector a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
+            for (; i < end; i += F.length()) {
+                FloatVector g = FloatVector.fromArray(F, dy, dyOff + i);
+                FloatVector xc = FloatVector.fromArray(F, x, xOff + i).sub(vCenter);
+                a1 = a1.add(g);
+                a2 = g.fma(xc, a2);
+            }
+            s1 += a1.reduceLanes(VectorOperators.ADD);
+            s2 += a2.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            double g = dy[dyOff + i];
+            s1 += g;
+            s2 += g * (x[xOff + i] - center);
+        }
+        acc[0] += s1;
+        acc[1] += s2;
+    }
+
+    // ---- elementwise over one run: the scalar twin's float operations, in its order -----------
+
+    @Override
+    public void affine(float[] y, int yOff, float[] x, int xOff, int n, float center, float scale, float shift) {
+        int bound = F.loopBound(n);
+        FloatVector vCenter = FloatVector.broadcast(F, center);
+        FloatVector vScale = FloatVector.broadcast(F, scale);
+        FloatVector vShift = FloatVector.broadcast(F, shift);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector.fromArray(F, x, xOff + i).sub(vCenter).mul(vScale).add(vShift).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] = (x[xOff + i] - center) * scale + shift;
+    }
+
+    @Override
+    public void affineBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                               float coefDy, float coefX, float center, float coefK) {
+        int bound = F.loopBound(n);
+        FloatVector vCoefDy = FloatVector.broadcast(F, coefDy);
+        FloatVector vCoefX = FloatVector.broadcast(F, coefX);
+        FloatVector vCenter = FloatVector.broadcast(F, center);
+        FloatVector vCoefK = FloatVector.broadcast(F, coefK);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector termDy = FloatVector.fromArray(F, dy, dyOff + i).mul(vCoefDy);
+            FloatVector termX = FloatVector.fromArray(F, x, xOff + i).sub(vCenter).mul(vCoefX);
+            FloatVector.fromArray(F, dx, dxOff + i).add(termDy.add(termX).add(vCoefK)).intoArray(dx, dxOff + i);
+        }
+        for (; i < n; i++) {
+            dx[dxOff + i] += coefDy * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+        }
+    }
+
+    // ---- channels-last rows: one parameter per element ----------------------------------------
+
+    @Override
+    public void sumColumns(double[] acc, int pOff, float[] x, int xOff, int n) {
+        int bound = D.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += D.length()) {
+            DoubleVector.fromArray(D, acc, pOff + i).add(widen(x, xOff + i)).intoArray(acc, pOff + i);
+        }
+        for (; i < n; i++) acc[pOff + i] += x[xOff + i];
+    }
+
+    @Override
+    public void sumShiftedColumns(double[] acc1, double[] acc2, int pOff, float[] x, int xOff, int n, float[] shift) {
+        int bound = D.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += D.length()) {
+            int p = pOff + i;
+            DoubleVector d = widenDiff(x, xOff + i, FloatVector.fromArray(FD, shift, p));
+            DoubleVector.fromArray(D, acc1, p).add(d).intoArray(acc1, p);
+            DoubleVector.fromArray(D, acc2, p).add(d.mul(d)).intoArray(acc2, p);
+        }
+        for (; i < n; i++) {
+            double d = x[xOff + i] - shift[pOff + i];
+            acc1[pOff + i] += d;
+            acc2[pOff + i] += d * d;
+        }
+    }
+
+    @Override
+    public void affineColumns(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] scale, float[] shift, int pOff) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            int p = pOff + i;
+            FloatVector.fromArray(F, x, xOff + i)
+                    .sub(FloatVector.fromArray(F, center, p))
+                    .mul(FloatVector.fromArray(F, scale, p))
+                    .add(FloatVector.fromArray(F, shift, p))
+                    .intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] = (x[xOff + i] - center[pOff + i]) * scale[pOff + i] + shift[pOff + i];
+        }
+    }
+
+    @Override
+    public void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int n, float[] center) {
+        int bound = D.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += D.length()) {
+            int p = pOff + i;
+            DoubleVector g = widen(dy, dyOff + i);
+            DoubleVector xc = widenDiff(x, xOff + i, FloatVector.fromArray(FD, center, p));
+            DoubleVector.fromArray(D, s1, p).add(g).intoArray(s1, p);
+            DoubleVector.fromArray(D, s2, p).add(g.mul(xc)).intoArray(s2, p);
+        }
+        for (; i < n; i++) {
+            double g = dy[dyOff + i];
+            s1[pOff + i] += g;
+            s2[pOff + i] += g * (x[xOff + i] - center[pOff + i]);
+        }
+    }
+
+    @Override
+    public void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                      float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            int p = pOff + i;
+            FloatVector termDy = FloatVector.fromArray(F, coefDy, p).mul(FloatVector.fromArray(F, dy, dyOff + i));
+            FloatVector termX = FloatVector.fromArray(F, coefX, p)
+                    .mul(FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, center, p)));
+            FloatVector update = termDy.add(termX).add(FloatVector.fromArray(F, coefK, p));
+            FloatVector.fromArray(F, dx, dxOff + i).add(update).intoArray(dx, dxOff + i);
+        }
+        for (; i < n; i++) {
+            int p = pOff + i;
+            dx[dxOff + i] += coefDy[p] * dy[dyOff + i] + coefX[p] * (x[xOff + i] - center[p]) + coefK[p];
+        }
+    }
+
+    // ---- rows (layer norm, RMS norm): per-row statistics, per-element gamma and beta ----------
+
+    @Override
+    public void normalizeRow(float[] y, int yOff, float[] x, int xOff, int n, float center, float invStd, float corr,
+                             float[] gamma, float[] beta) {
+        int bound = F.loopBound(n);
+        FloatVector vCenter = FloatVector.broadcast(F, center);
+        FloatVector vInvStd = FloatVector.broadcast(F, invStd);
+        FloatVector vCorr = FloatVector.broadcast(F, corr);
+        // Null gamma/beta act as lanes of 1 and 0, the scalar twin's values, so even −0 comes out the same.
+        FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vCenter).mul(vInvStd).add(vCorr);
+            FloatVector g = gamma == null ? one : FloatVector.fromArray(F, gamma, i);
+            FloatVector b = beta == null ? zero : FloatVector.fromArray(F, beta, i);
+            xhat.mul(g).add(b).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            float xhat = (x[xOff + i] - center) * invStd + corr;
+            float g = gamma == null ? 1f : gamma[i];
+            float b = beta == null ? 0f : beta[i];
+            y[yOff + i] = xhat * g + b;
+        }
+    }
+
+    @Override
+    public void rowBackwardSums(double[] acc, double[] dGamma, double[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                float center, float invStd, float corr, float[] gamma) {
+        // Double lanes throughout: dGamma/dBeta are double arrays, so the row sums come free in double.
+        int bound = D.loopBound(n);
+        FloatVector vCenter = FloatVector.broadcast(FD, center);
+        DoubleVector vInvStd = DoubleVector.broadcast(D, invStd);
+        DoubleVector vCorr = DoubleVector.broadcast(D, corr);
+        DoubleVector a1 = DoubleVector.zero(D), a2 = DoubleVector.zero(D);
+        int i = 0;
+        for (; i < bound; i += D.length()) {
+            DoubleVector d = widen(dy, dyOff + i);
+            DoubleVector xhat = widenDiff(x, xOff + i, vCenter).mul(vInvStd).add(vCorr);
+            DoubleVector gd = gamma == null ? d : widen(gamma, i).mul(d);
+            a1 = a1.add(gd);
+            a2 = a2.add(gd.mul(xhat));
+            if (dGamma != null) DoubleVector.fromArray(D, dGamma, i).add(d.mul(xhat)).intoArray(dGamma, i);
+            if (dBeta != null) DoubleVector.fromArray(D, dBeta, i).add(d).intoArray(dBeta, i);
+        }
+        double g1 = a1.reduceLanes(VectorOperators.ADD), g2 = a2.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            double d = dy[dyOff + i];
+            double xhat = (x[xOff + i] - center) * (double) invStd + corr;
+            double gd = gamma == null ? d : gamma[i] * d;
+            g1 += gd;
+            g2 += gd * xhat;
+            if (dGamma != null) dGamma[i] += d * xhat;
+            if (dBeta != null) dBeta[i] += d;
+        }
+        acc[0] += g1;
+        acc[1] += g2;
+    }
+
+    @Override
+    public void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                            float invStd, float[] gamma, float coefX, float center, float coefK) {
+        int bound = F.loopBound(n);
+        FloatVector vInvStd = FloatVector.broadcast(F, invStd);
+        FloatVector vCoefX = FloatVector.broadcast(F, coefX);
+        FloatVector vCenter = FloatVector.broadcast(F, center);
+        FloatVector vCoefK = FloatVector.broadcast(F, coefK);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector a = gamma == null ? vInvStd : vInvStd.mul(FloatVector.fromArray(F, gamma, i));
+            FloatVector termDy = a.mul(FloatVector.fromArray(F, dy, dyOff + i));
+            FloatVector termX = vCoefX.mul(FloatVector.fromArray(F, x, xOff + i).sub(vCenter));
+            FloatVector.fromArray(F, dx, dxOff + i).add(termDy.add(termX).add(vCoefK)).intoArray(dx, dxOff + i);
+        }
+        for (; i < n; i++) {
+            float a = gamma == null ? invStd : invStd * gamma[i];
+            dx[dxOff + i] += a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+        }
+    }
+}

@@ -1,0 +1,620 @@
+package org.norm4j.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.IntToDoubleFunction;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every {@link Loops} method of both twins against a naive double-precision reference written
+ * here, on awkward sizes (around 8- and 16-lane vectors, primes, longer than a float chunk), with a
+ * different non-zero offset in every array, random data and data of mean 1e4 with spread 1e-2.
+ * The vector twin is skipped (not failed) when the JVM runs without {@code jdk.incubator.vector};
+ * {@link #vectorTwinLoadsWhenModulePresent} makes sure it really runs when the module is there.
+ *
+ * <p>Tolerances, in units of U = 2⁻²⁴ (float rounding) and DU = 2⁻⁵³ (double rounding):
+ * <ul>
+ *   <li>float elementwise results: 8·U·Σ|terms| per element. Each result is at most six float
+ *       roundings of partial results bounded by Σ|terms| (the absolute values of every product and
+ *       addend of the formula), so this is a few ulps of the largest term, for either twin.</li>
+ *   <li>double-array updates (the "columns" sums, dGamma, dBeta): 4·U·|term| + 4·DU·(|acc| + |term|).
+ *       The term is computed from a float difference x − c (one float rounding), the update itself is
+ *       one double rounding.</li>
+ *   <li>plain reductions: {@value #REDUCE_REL}·Σ|terms|. The vector twin adds at most 32 terms per
+ *       lane in float before folding each chunk into double, and both twins round x − c to float;
+ *       the worst error measured over these data, sizes up to 1e6 and 20 seeds was 1.5e-7 of
+ *       Σ|terms|. A float accumulator over the whole run, the bug this guards against, fails
+ *       {@code sumSquares} at n = 4099 with mean 1e4, and {@link #longRuns} by two orders of magnitude.</li>
+ *   <li>{@code rowBackwardSums} row sums: 4·U·Σ|terms|, since both twins add in double.</li>
+ * </ul>
+ * The elementwise kernels of the two twins are documented as bit-identical, so those are also
+ * compared with each other exactly.
+ */
+class LoopsTest {
+    private static final int[] SIZES = {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 97, 1000, 4099};
+    private static final double U = 0x1p-24;
+    private static final double DU = 0x1p-53;
+    private static final double REDUCE_REL = 1e-6;
+    /** A different offset for every role, so a swapped offset cannot go unnoticed. */
+    private static final int X_OFF = 3, Y_OFF = 5, DY_OFF = 7, DX_OFF = 2, P_OFF = 4;
+
+    enum Kind { RANDOM, LARGE_MEAN }
+
+    static Stream<String> twins() {
+        return Stream.of("scalar", "vector");
+    }
+
+    private static Loops twin(String name) {
+        if (name.equals("scalar")) return Loops.scalar();
+        Assumptions.assumeTrue(Loops.vector() != null, "jdk.incubator.vector is not in the boot layer: vector twin skipped");
+        return Loops.vector();
+    }
+
+    @Test
+    void vectorTwinLoadsWhenModulePresent() throws ReflectiveOperationException {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            assertNotNull(Loops.vector(), "jdk.incubator.vector is present but the vector twin did not load");
+            assertEquals("org.norm4j.kernels.vector.VectorLoops", Loops.vector().getClass().getName());
+            Object species = Class.forName("jdk.incubator.vector.FloatVector").getField("SPECIES_PREFERRED").get(null);
+            System.out.println("LoopsTest: vector twin active, " + species);
+        } else {
+            assertNull(Loops.vector());
+            System.out.println("LoopsTest: jdk.incubator.vector absent, scalar twin only");
+        }
+    }
+
+    // ---- data ----------------------------------------------------------------------------------
+
+    /** Seed per (method, n, kind): each case reproducible on its own. */
+    private static Random random(String method, int n, Kind kind) {
+        return new Random(31L * (31L * method.hashCode() + n) + kind.ordinal());
+    }
+
+    /** off + n floats, all of them set (the prefix too, to detect stray writes). */
+    private static float[] data(Random r, int off, int n, Kind kind) {
+        float[] a = new float[off + n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = kind == Kind.LARGE_MEAN ? (float) (1e4 + 1e-2 * r.nextGaussian()) : (float) r.nextGaussian();
+        }
+        return a;
+    }
+
+    private static float[] gauss(Random r, int len, double base, double spread) {
+        float[] a = new float[len];
+        for (int i = 0; i < len; i++) a[i] = (float) (base + spread * r.nextGaussian());
+        return a;
+    }
+
+    private static double[] doubles(Random r, int len) {
+        double[] a = new double[len];
+        for (int i = 0; i < len; i++) a[i] = r.nextGaussian();
+        return a;
+    }
+
+    /** The center a caller would pass: float(mean estimate) for large means, any value otherwise. */
+    private static float center(Random r, float[] x, int off, int n, Kind kind) {
+        if (kind == Kind.RANDOM) return (float) (0.5 * r.nextGaussian());
+        if (n == 0) return 1e4f;
+        double s = 0;
+        for (int i = 0; i < n; i++) s += x[off + i];
+        return (float) (s / n);
+    }
+
+    /** Per-column centers: near the data for large means (as channel means are), anything otherwise. */
+    private static float[] centers(Random r, int len, Kind kind) {
+        return kind == Kind.LARGE_MEAN ? gauss(r, len, 1e4, 1e-3) : gauss(r, len, 0, 0.5);
+    }
+
+    /** Scales: about 1/std, so about 100 for the large-mean data. */
+    private static float scaleFor(Random r, Kind kind) {
+        return (float) ((kind == Kind.LARGE_MEAN ? 100 : 1) * (0.5 + r.nextDouble()));
+    }
+
+    private static String label(String twin, String method, int n, Kind kind) {
+        return twin + " " + method + " n=" + n + " " + kind;
+    }
+
+    // ---- checks --------------------------------------------------------------------------------
+
+    /** Fails with the label, the first elements outside tolerance and the max difference. */
+    private static void check(String label, int n, IntToDoubleFunction expected, IntToDoubleFunction actual, IntToDoubleFunction tol) {
+        int bad = 0, maxAt = -1;
+        double maxDiff = 0;
+        StringBuilder first = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            double e = expected.applyAsDouble(i), a = actual.applyAsDouble(i), t = tol.applyAsDouble(i);
+            double diff = Math.abs(a - e);
+            if (Double.isNaN(diff) || diff > maxDiff) {
+                maxDiff = diff;
+                maxAt = i;
+            }
+            if (!(diff <= t) && bad++ < 3) {
+                first.append(String.format("%n  [%d] expected %.9g, actual %.9g, |diff| %.3g > tol %.3g", i, e, a, diff, t));
+            }
+        }
+        if (bad > 0) {
+            fail(String.format("%s: %d of %d outside tolerance, max |diff| %.3g at [%d]; first:%s", label, bad, n, maxDiff, maxAt, first));
+        }
+    }
+
+    private static void checkValue(String label, double expected, double actual, double tol) {
+        check(label, 1, i -> expected, i -> actual, i -> tol);
+    }
+
+    private static void checkPrefix(String label, float[] before, float[] after, int off) {
+        assertArrayEquals(Arrays.copyOf(before, off), Arrays.copyOf(after, off), label + ": wrote before its offset");
+    }
+
+    private static void checkPrefix(String label, double[] before, double[] after, int off) {
+        assertArrayEquals(Arrays.copyOf(before, off), Arrays.copyOf(after, off), label + ": wrote before its offset");
+    }
+
+    /** The elementwise kernels promise bit-identical twins: compare with the scalar twin's result exactly. */
+    private static void checkSameAsScalar(String label, Loops l, float[] actual, float[] scalarResult) {
+        if (l == Loops.scalar()) return;
+        for (int i = 0; i < actual.length; i++) {
+            if (Float.floatToIntBits(actual[i]) != Float.floatToIntBits(scalarResult[i])) {
+                fail(String.format("%s: differs from the scalar twin first at [%d]: %.9g vs %.9g", label, i, actual[i], scalarResult[i]));
+            }
+        }
+    }
+
+    private static void checkSameAsScalar(String label, Loops l, double[] actual, double[] scalarResult) {
+        if (l == Loops.scalar()) return;
+        for (int i = 0; i < actual.length; i++) {
+            if (Double.doubleToLongBits(actual[i]) != Double.doubleToLongBits(scalarResult[i])) {
+                fail(String.format("%s: differs from the scalar twin first at [%d]: %.17g vs %.17g", label, i, actual[i], scalarResult[i]));
+            }
+        }
+    }
+
+    private static double elementTol(double mag) {
+        return 8 * U * mag;
+    }
+
+    private static double updateTol(double acc, double term) {
+        return 4 * U * Math.abs(term) + 4 * DU * (Math.abs(acc) + Math.abs(term));
+    }
+
+    // ---- plain reductions ----------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void sum(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                float[] x = data(random("sum", n, kind), X_OFF, n, kind);
+                double s = 0, abs = 0;
+                for (int i = 0; i < n; i++) {
+                    s += x[X_OFF + i];
+                    abs += Math.abs(x[X_OFF + i]);
+                }
+                checkValue(label(name, "sum", n, kind), s, l.sum(x, X_OFF, n), REDUCE_REL * abs);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void sumShifted(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("sumShifted", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                float shift = center(r, x, X_OFF, n, kind);
+                double[] acc = {r.nextGaussian(), Math.abs(r.nextGaussian())};
+                double s1 = acc[0], s2 = acc[1], abs1 = Math.abs(acc[0]), abs2 = acc[1];
+                for (int i = 0; i < n; i++) {
+                    double d = (double) x[X_OFF + i] - shift;
+                    s1 += d;
+                    s2 += d * d;
+                    abs1 += Math.abs(d);
+                    abs2 += d * d;
+                }
+                l.sumShifted(acc, x, X_OFF, n, shift);
+                String label = label(name, "sumShifted", n, kind);
+                checkValue(label + " acc[0]", s1, acc[0], REDUCE_REL * abs1);
+                checkValue(label + " acc[1]", s2, acc[1], REDUCE_REL * abs2);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void sumSquares(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                float[] x = data(random("sumSquares", n, kind), X_OFF, n, kind);
+                double s = 0;
+                for (int i = 0; i < n; i++) s += (double) x[X_OFF + i] * x[X_OFF + i];
+                checkValue(label(name, "sumSquares", n, kind), s, l.sumSquares(x, X_OFF, n), REDUCE_REL * s);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void dotShifted(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("dotShifted", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                float[] dy = data(r, DY_OFF, n, Kind.RANDOM);
+                float center = center(r, x, X_OFF, n, kind);
+                double[] acc = {r.nextGaussian(), r.nextGaussian()};
+                double s1 = acc[0], s2 = acc[1], abs1 = Math.abs(acc[0]), abs2 = Math.abs(acc[1]);
+                for (int i = 0; i < n; i++) {
+                    double g = dy[DY_OFF + i], t = g * ((double) x[X_OFF + i] - center);
+                    s1 += g;
+                    s2 += t;
+                    abs1 += Math.abs(g);
+                    abs2 += Math.abs(t);
+                }
+                l.dotShifted(acc, dy, DY_OFF, x, X_OFF, n, center);
+                String label = label(name, "dotShifted", n, kind);
+                checkValue(label + " acc[0]", s1, acc[0], REDUCE_REL * abs1);
+                checkValue(label + " acc[1]", s2, acc[1], REDUCE_REL * abs2);
+            }
+        }
+    }
+
+    /**
+     * A million terms of mean 1e4 (and their squares): lanes that add in float over the whole run
+     * are off by about 2e-4 relative here; the chunked lanes must stay within {@value #REDUCE_REL}.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void longRuns(String name) {
+        Loops l = twin(name);
+        int n = 1_000_003;
+        Random r = random("longRuns", n, Kind.LARGE_MEAN);
+        float[] x = data(r, X_OFF, n, Kind.LARGE_MEAN);
+        float[] dy = data(r, DY_OFF, n, Kind.LARGE_MEAN);
+        double s = 0, sq = 0, dot = 0;
+        for (int i = 0; i < n; i++) {
+            double v = x[X_OFF + i];
+            s += v;
+            sq += v * v;
+            dot += dy[DY_OFF + i] * v;
+        }
+        String label = label(name, "longRuns", n, Kind.LARGE_MEAN);
+        checkValue(label + " sum", s, l.sum(x, X_OFF, n), REDUCE_REL * s);
+        checkValue(label + " sumSquares", sq, l.sumSquares(x, X_OFF, n), REDUCE_REL * sq);
+        double[] acc = new double[2];
+        l.sumShifted(acc, x, X_OFF, n, 0f);
+        checkValue(label + " sumShifted acc[0]", s, acc[0], REDUCE_REL * s);
+        checkValue(label + " sumShifted acc[1]", sq, acc[1], REDUCE_REL * sq);
+        acc = new double[2];
+        l.dotShifted(acc, dy, DY_OFF, x, X_OFF, n, 0f);
+        checkValue(label + " dotShifted acc[1]", dot, acc[1], REDUCE_REL * dot);
+    }
+
+    // ---- elementwise over one run --------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void affine(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("affine", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                float center = center(r, x, X_OFF, n, kind), scale = scaleFor(r, kind), shift = (float) r.nextGaussian();
+                float[] y = data(r, Y_OFF, n, Kind.RANDOM), yBefore = y.clone();
+                l.affine(y, Y_OFF, x, X_OFF, n, center, scale, shift);
+                String label = label(name, "affine", n, kind);
+                IntToDoubleFunction term = i -> ((double) x[X_OFF + i] - center) * scale;
+                check(label, n, i -> term.applyAsDouble(i) + shift, i -> y[Y_OFF + i],
+                        i -> elementTol(Math.abs(term.applyAsDouble(i)) + Math.abs(shift)));
+                checkPrefix(label, yBefore, y, Y_OFF);
+                float[] yScalar = yBefore.clone();
+                Loops.scalar().affine(yScalar, Y_OFF, x, X_OFF, n, center, scale, shift);
+                checkSameAsScalar(label, l, y, yScalar);
+
+                float[] inPlace = x.clone();   // y = x at the same offset
+                l.affine(inPlace, X_OFF, inPlace, X_OFF, n, center, scale, shift);
+                assertArrayEquals(Arrays.copyOfRange(y, Y_OFF, Y_OFF + n), Arrays.copyOfRange(inPlace, X_OFF, X_OFF + n),
+                        label + " in place");
+                checkPrefix(label + " in place", x, inPlace, X_OFF);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void affineBackward(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("affineBackward", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                float[] dy = data(r, DY_OFF, n, Kind.RANDOM);
+                float[] dx = data(r, DX_OFF, n, Kind.RANDOM), dxBefore = dx.clone();
+                float center = center(r, x, X_OFF, n, kind);
+                float coefDy = scaleFor(r, kind), coefX = (float) r.nextGaussian() * scaleFor(r, kind), coefK = (float) r.nextGaussian();
+                l.affineBackward(dx, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK);
+                String label = label(name, "affineBackward", n, kind);
+                IntToDoubleFunction t0 = i -> dxBefore[DX_OFF + i];
+                IntToDoubleFunction t1 = i -> (double) coefDy * dy[DY_OFF + i];
+                IntToDoubleFunction t2 = i -> coefX * ((double) x[X_OFF + i] - center);
+                check(label, n, i -> t0.applyAsDouble(i) + t1.applyAsDouble(i) + t2.applyAsDouble(i) + coefK, i -> dx[DX_OFF + i],
+                        i -> elementTol(Math.abs(t0.applyAsDouble(i)) + Math.abs(t1.applyAsDouble(i)) + Math.abs(t2.applyAsDouble(i))
+                                + Math.abs(coefK)));
+                checkPrefix(label, dxBefore, dx, DX_OFF);
+                float[] dxScalar = dxBefore.clone();
+                Loops.scalar().affineBackward(dxScalar, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK);
+                checkSameAsScalar(label, l, dx, dxScalar);
+            }
+        }
+    }
+
+    // ---- channels-last rows: one parameter per element -----------------------------------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void sumColumns(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("sumColumns", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                double[] acc = doubles(r, P_OFF + n), accBefore = acc.clone();
+                l.sumColumns(acc, P_OFF, x, X_OFF, n);
+                String label = label(name, "sumColumns", n, kind);
+                check(label, n, i -> accBefore[P_OFF + i] + x[X_OFF + i], i -> acc[P_OFF + i],
+                        i -> updateTol(accBefore[P_OFF + i], x[X_OFF + i]));
+                checkPrefix(label, accBefore, acc, P_OFF);
+                double[] accScalar = accBefore.clone();
+                Loops.scalar().sumColumns(accScalar, P_OFF, x, X_OFF, n);
+                checkSameAsScalar(label, l, acc, accScalar);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void sumShiftedColumns(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("sumShiftedColumns", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                float[] shift = centers(r, P_OFF + n, kind);
+                double[] acc1 = doubles(r, P_OFF + n), acc2 = doubles(r, P_OFF + n);
+                double[] acc1Before = acc1.clone(), acc2Before = acc2.clone();
+                l.sumShiftedColumns(acc1, acc2, P_OFF, x, X_OFF, n, shift);
+                String label = label(name, "sumShiftedColumns", n, kind);
+                IntToDoubleFunction d = i -> (double) x[X_OFF + i] - shift[P_OFF + i];
+                check(label + " acc1", n, i -> acc1Before[P_OFF + i] + d.applyAsDouble(i), i -> acc1[P_OFF + i],
+                        i -> updateTol(acc1Before[P_OFF + i], d.applyAsDouble(i)));
+                // (x − shift)² from a float difference: twice the float rounding of the difference.
+                check(label + " acc2", n, i -> acc2Before[P_OFF + i] + d.applyAsDouble(i) * d.applyAsDouble(i), i -> acc2[P_OFF + i],
+                        i -> 2 * updateTol(acc2Before[P_OFF + i], d.applyAsDouble(i) * d.applyAsDouble(i)));
+                checkPrefix(label + " acc1", acc1Before, acc1, P_OFF);
+                checkPrefix(label + " acc2", acc2Before, acc2, P_OFF);
+                double[] acc1Scalar = acc1Before.clone(), acc2Scalar = acc2Before.clone();
+                Loops.scalar().sumShiftedColumns(acc1Scalar, acc2Scalar, P_OFF, x, X_OFF, n, shift);
+                checkSameAsScalar(label + " acc1", l, acc1, acc1Scalar);
+                checkSameAsScalar(label + " acc2", l, acc2, acc2Scalar);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void affineColumns(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("affineColumns", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                float[] center = centers(r, P_OFF + n, kind);
+                float[] scale = gauss(r, P_OFF + n, scaleFor(r, kind), 0.1);
+                float[] shift = gauss(r, P_OFF + n, 0, 1);
+                float[] y = data(r, Y_OFF, n, Kind.RANDOM), yBefore = y.clone();
+                l.affineColumns(y, Y_OFF, x, X_OFF, n, center, scale, shift, P_OFF);
+                String label = label(name, "affineColumns", n, kind);
+                IntToDoubleFunction term = i -> ((double) x[X_OFF + i] - center[P_OFF + i]) * scale[P_OFF + i];
+                check(label, n, i -> term.applyAsDouble(i) + shift[P_OFF + i], i -> y[Y_OFF + i],
+                        i -> elementTol(Math.abs(term.applyAsDouble(i)) + Math.abs(shift[P_OFF + i])));
+                checkPrefix(label, yBefore, y, Y_OFF);
+                float[] yScalar = yBefore.clone();
+                Loops.scalar().affineColumns(yScalar, Y_OFF, x, X_OFF, n, center, scale, shift, P_OFF);
+                checkSameAsScalar(label, l, y, yScalar);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void dotShiftedColumns(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("dotShiftedColumns", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                float[] dy = data(r, DY_OFF, n, Kind.RANDOM);
+                float[] center = centers(r, P_OFF + n, kind);
+                double[] s1 = doubles(r, P_OFF + n), s2 = doubles(r, P_OFF + n);
+                double[] s1Before = s1.clone(), s2Before = s2.clone();
+                l.dotShiftedColumns(s1, s2, P_OFF, dy, DY_OFF, x, X_OFF, n, center);
+                String label = label(name, "dotShiftedColumns", n, kind);
+                IntToDoubleFunction t = i -> dy[DY_OFF + i] * ((double) x[X_OFF + i] - center[P_OFF + i]);
+                check(label + " s1", n, i -> s1Before[P_OFF + i] + dy[DY_OFF + i], i -> s1[P_OFF + i],
+                        i -> updateTol(s1Before[P_OFF + i], dy[DY_OFF + i]));
+                check(label + " s2", n, i -> s2Before[P_OFF + i] + t.applyAsDouble(i), i -> s2[P_OFF + i],
+                        i -> updateTol(s2Before[P_OFF + i], t.applyAsDouble(i)));
+                checkPrefix(label + " s1", s1Before, s1, P_OFF);
+                checkPrefix(label + " s2", s2Before, s2, P_OFF);
+                double[] s1Scalar = s1Before.clone(), s2Scalar = s2Before.clone();
+                Loops.scalar().dotShiftedColumns(s1Scalar, s2Scalar, P_OFF, dy, DY_OFF, x, X_OFF, n, center);
+                checkSameAsScalar(label + " s1", l, s1, s1Scalar);
+                checkSameAsScalar(label + " s2", l, s2, s2Scalar);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void affineBackwardColumns(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                Random r = random("affineBackwardColumns", n, kind);
+                float[] x = data(r, X_OFF, n, kind);
+                float[] dy = data(r, DY_OFF, n, Kind.RANDOM);
+                float[] dx = data(r, DX_OFF, n, Kind.RANDOM), dxBefore = dx.clone();
+                float[] coefDy = gauss(r, P_OFF + n, scaleFor(r, kind), 0.1);
+                float[] coefX = gauss(r, P_OFF + n, 0, scaleFor(r, kind));
+                float[] center = centers(r, P_OFF + n, kind);
+                float[] coefK = gauss(r, P_OFF + n, 0, 1);
+                l.affineBackwardColumns(dx, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, P_OFF);
+                String label = label(name, "affineBackwardColumns", n, kind);
+                IntToDoubleFunction t0 = i -> dxBefore[DX_OFF + i];
+                IntToDoubleFunction t1 = i -> (double) coefDy[P_OFF + i] * dy[DY_OFF + i];
+                IntToDoubleFunction t2 = i -> coefX[P_OFF + i] * ((double) x[X_OFF + i] - center[P_OFF + i]);
+                IntToDoubleFunction t3 = i -> coefK[P_OFF + i];
+                check(label, n, i -> t0.applyAsDouble(i) + t1.applyAsDouble(i) + t2.applyAsDouble(i) + t3.applyAsDouble(i),
+                        i -> dx[DX_OFF + i],
+                        i -> elementTol(Math.abs(t0.applyAsDouble(i)) + Math.abs(t1.applyAsDouble(i)) + Math.abs(t2.applyAsDouble(i))
+                                + Math.abs(t3.applyAsDouble(i))));
+                checkPrefix(label, dxBefore, dx, DX_OFF);
+                float[] dxScalar = dxBefore.clone();
+                Loops.scalar().affineBackwardColumns(dxScalar, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, P_OFF);
+                checkSameAsScalar(label, l, dx, dxScalar);
+            }
+        }
+    }
+
+    // ---- rows: per-row statistics, per-element gamma and beta (no offset: gamma[i]) ------------
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void normalizeRow(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                for (int nulls = 0; nulls < 4; nulls++) {
+                    Random r = random("normalizeRow", n, kind);
+                    float[] x = data(r, X_OFF, n, kind);
+                    float center = center(r, x, X_OFF, n, kind), invStd = scaleFor(r, kind), corr = (float) (0.01 * r.nextGaussian());
+                    float[] gamma = (nulls & 1) != 0 ? null : gauss(r, n, 1, 0.5);
+                    float[] beta = (nulls & 2) != 0 ? null : gauss(r, n, 0, 1);
+                    float[] y = data(r, Y_OFF, n, Kind.RANDOM), yBefore = y.clone();
+                    l.normalizeRow(y, Y_OFF, x, X_OFF, n, center, invStd, corr, gamma, beta);
+                    String label = label(name, "normalizeRow", n, kind) + " gamma " + (gamma == null ? "null" : "set")
+                            + ", beta " + (beta == null ? "null" : "set");
+                    IntToDoubleFunction xc = i -> ((double) x[X_OFF + i] - center) * invStd;
+                    IntToDoubleFunction g = i -> gamma == null ? 1 : gamma[i];
+                    IntToDoubleFunction b = i -> beta == null ? 0 : beta[i];
+                    check(label, n, i -> (xc.applyAsDouble(i) + corr) * g.applyAsDouble(i) + b.applyAsDouble(i), i -> y[Y_OFF + i],
+                            i -> elementTol((Math.abs(xc.applyAsDouble(i)) + Math.abs(corr)) * Math.abs(g.applyAsDouble(i))
+                                    + Math.abs(b.applyAsDouble(i))));
+                    checkPrefix(label, yBefore, y, Y_OFF);
+                    float[] yScalar = yBefore.clone();
+                    Loops.scalar().normalizeRow(yScalar, Y_OFF, x, X_OFF, n, center, invStd, corr, gamma, beta);
+                    checkSameAsScalar(label, l, y, yScalar);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void rowBackwardSums(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                for (int nulls = 0; nulls < 8; nulls++) {
+                    Random r = random("rowBackwardSums", n, kind);
+                    float[] x = data(r, X_OFF, n, kind);
+                    float[] dy = data(r, DY_OFF, n, Kind.RANDOM);
+                    float center = center(r, x, X_OFF, n, kind), invStd = scaleFor(r, kind), corr = (float) (0.01 * r.nextGaussian());
+                    float[] gamma = (nulls & 1) != 0 ? null : gauss(r, n, 1, 0.5);
+                    double[] dGamma = (nulls & 2) != 0 ? null : doubles(r, n);
+                    double[] dBeta = (nulls & 4) != 0 ? null : doubles(r, n);
+                    double[] dGammaBefore = dGamma == null ? null : dGamma.clone(), dBetaBefore = dBeta == null ? null : dBeta.clone();
+                    double[] acc = {r.nextGaussian(), r.nextGaussian()};
+                    String label = label(name, "rowBackwardSums", n, kind) + " gamma " + (gamma == null ? "null" : "set")
+                            + ", dGamma " + (dGamma == null ? "null" : "set") + ", dBeta " + (dBeta == null ? "null" : "set");
+
+                    double g1 = acc[0], g2 = acc[1], abs1 = Math.abs(acc[0]), abs2 = Math.abs(acc[1]);
+                    double[] xhat = new double[n];
+                    double[] xhatAbs = new double[n];   // Σ|terms| of xhat, for the tolerance of dy·xhat
+                    for (int i = 0; i < n; i++) {
+                        double xc = ((double) x[X_OFF + i] - center) * invStd;
+                        xhat[i] = xc + corr;
+                        xhatAbs[i] = Math.abs(xc) + Math.abs(corr);
+                        double gd = (gamma == null ? 1 : gamma[i]) * (double) dy[DY_OFF + i];
+                        g1 += gd;
+                        g2 += gd * xhat[i];
+                        abs1 += Math.abs(gd);
+                        abs2 += Math.abs(gd) * xhatAbs[i];
+                    }
+                    double[] accScalar = acc.clone();
+                    l.rowBackwardSums(acc, dGamma, dBeta, dy, DY_OFF, x, X_OFF, n, center, invStd, corr, gamma);
+                    checkValue(label + " acc[0]", g1, acc[0], 4 * U * abs1);
+                    checkValue(label + " acc[1]", g2, acc[1], 4 * U * abs2);
+                    if (dGamma != null) {
+                        check(label + " dGamma", n, i -> dGammaBefore[i] + dy[DY_OFF + i] * xhat[i], i -> dGamma[i],
+                                i -> updateTol(dGammaBefore[i], Math.abs(dy[DY_OFF + i]) * xhatAbs[i]));
+                    }
+                    if (dBeta != null) {
+                        check(label + " dBeta", n, i -> dBetaBefore[i] + dy[DY_OFF + i], i -> dBeta[i],
+                                i -> updateTol(dBetaBefore[i], dy[DY_OFF + i]));
+                    }
+                    double[] dGammaScalar = dGamma == null ? null : dGammaBefore.clone();
+                    double[] dBetaScalar = dBeta == null ? null : dBetaBefore.clone();
+                    Loops.scalar().rowBackwardSums(accScalar, dGammaScalar, dBetaScalar, dy, DY_OFF, x, X_OFF, n, center, invStd, corr, gamma);
+                    if (dGamma != null) checkSameAsScalar(label + " dGamma", l, dGamma, dGammaScalar);
+                    if (dBeta != null) checkSameAsScalar(label + " dBeta", l, dBeta, dBetaScalar);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twins")
+    void rowBackward(String name) {
+        Loops l = twin(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                for (int nulls = 0; nulls < 2; nulls++) {
+                    Random r = random("rowBackward", n, kind);
+                    float[] x = data(r, X_OFF, n, kind);
+                    float[] dy = data(r, DY_OFF, n, Kind.RANDOM);
+                    float[] dx = data(r, DX_OFF, n, Kind.RANDOM), dxBefore = dx.clone();
+                    float center = center(r, x, X_OFF, n, kind), invStd = scaleFor(r, kind);
+                    float coefX = (float) r.nextGaussian() * scaleFor(r, kind), coefK = (float) r.nextGaussian();
+                    float[] gamma = nulls == 1 ? null : gauss(r, n, 1, 0.5);
+                    l.rowBackward(dx, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK);
+                    String label = label(name, "rowBackward", n, kind) + " gamma " + (gamma == null ? "null" : "set");
+                    IntToDoubleFunction t0 = i -> dxBefore[DX_OFF + i];
+                    IntToDoubleFunction t1 = i -> (double) invStd * (gamma == null ? 1 : gamma[i]) * dy[DY_OFF + i];
+                    IntToDoubleFunction t2 = i -> coefX * ((double) x[X_OFF + i] - center);
+                    check(label, n, i -> t0.applyAsDouble(i) + t1.applyAsDouble(i) + t2.applyAsDouble(i) + coefK, i -> dx[DX_OFF + i],
+                            i -> elementTol(Math.abs(t0.applyAsDouble(i)) + Math.abs(t1.applyAsDouble(i)) + Math.abs(t2.applyAsDouble(i))
+                                    + Math.abs(coefK)));
+                    checkPrefix(label, dxBefore, dx, DX_OFF);
+                    float[] dxScalar = dxBefore.clone();
+                    Loops.scalar().rowBackward(dxScalar, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK);
+                    checkSameAsScalar(label, l, dx, dxScalar);
+                }
+            }
+        }
+    }
+}
