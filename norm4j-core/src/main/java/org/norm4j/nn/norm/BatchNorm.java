@@ -48,7 +48,7 @@ public final class BatchNorm extends Module {
     private final Tensor runningSpread;   // var, inv_std or log10 std, as `storage` says
     private final double[] biasedMean;    // zero-debiased accumulators (TF1), or null
     private final double[] biasedSpread;
-    private long numBatchesTracked;
+    private final long[] numBatchesTracked = new long[1];
     private boolean useAverages;
     private boolean updateAverages = true;
     private boolean trainable = true;
@@ -84,6 +84,7 @@ public final class BatchNorm extends Module {
             this.runningMean = null;
             this.runningSpread = null;
         }
+        if (trackRunningStats) registerCounter("numBatchesTracked", numBatchesTracked);
         this.biasedMean = trackRunningStats && meanAverage instanceof RunningAverage.ZeroDebiased ? new double[c] : null;
         this.biasedSpread = trackRunningStats && spreadAverage instanceof RunningAverage.ZeroDebiased ? new double[c] : null;
     }
@@ -172,7 +173,7 @@ public final class BatchNorm extends Module {
     /** Folds one batch into the running estimates; computes everything before writing anything. */
     private void commitRunningStats(Moments batch) {
         int C = numFeatures;
-        long n = numBatchesTracked + 1;
+        long n = numBatchesTracked[0] + 1;
         float[] newMean = new float[C], newSpread = new float[C];
         double[] newBiasedMean = biasedMean == null ? null : biasedMean.clone();
         double[] newBiasedSpread = biasedSpread == null ? null : biasedSpread.clone();
@@ -187,7 +188,7 @@ public final class BatchNorm extends Module {
         System.arraycopy(newSpread, 0, runningSpread.data(), 0, C);
         if (newBiasedMean != null) System.arraycopy(newBiasedMean, 0, biasedMean, 0, C);
         if (newBiasedSpread != null) System.arraycopy(newBiasedSpread, 0, biasedSpread, 0, C);
-        numBatchesTracked = n;
+        numBatchesTracked[0] = n;
     }
 
     private static double average(RunningAverage rule, long n, double old, double batch, double[] biased, int c) {
@@ -308,12 +309,12 @@ public final class BatchNorm extends Module {
 
     /** Training forward passes folded into the running estimates (PyTorch's num_batches_tracked). */
     public long numBatchesTracked() {
-        return numBatchesTracked;
+        return numBatchesTracked[0];
     }
 
     public void numBatchesTracked(long n) {
         if (n < 0) throw new IllegalArgumentException(describe() + ": numBatchesTracked must be ≥ 0, got " + n);
-        this.numBatchesTracked = n;
+        this.numBatchesTracked[0] = n;
     }
 
     public Convention convention() {

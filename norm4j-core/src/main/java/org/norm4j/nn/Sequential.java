@@ -1,0 +1,52 @@
+package org.norm4j.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.norm4j.tensor.Tensor;
+
+/**
+ * Modules applied in order, named "0", "1", … like torch.nn.Sequential, so that a network's state
+ * has PyTorch's keys ("1.runningMean" is PyTorch's "1.running_mean").
+ */
+public final class Sequential extends Module {
+    private final List<Module> layers = new ArrayList<>();
+
+    public Sequential(Module... layers) {
+        for (Module m : layers) add(m);
+    }
+
+    public Sequential(List<? extends Module> layers) {
+        for (Module m : layers) add(m);
+    }
+
+    private void add(Module m) {
+        if (m == null) throw new IllegalArgumentException("Sequential: layer " + layers.size() + " is null");
+        registerModule(String.valueOf(layers.size()), m);
+        layers.add(m);
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        for (Module m : layers) x = m.forward(x);
+        return x;
+    }
+
+    public Module get(int i) {
+        return layers.get(i);
+    }
+
+    public int size() {
+        return layers.size();
+    }
+
+    public List<Module> layers() {
+        return List.copyOf(layers);
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder sb = new StringBuilder("Sequential(");
+        for (int i = 0; i < layers.size(); i++) sb.append(i == 0 ? "" : ", ").append(i).append(": ").append(layers.get(i).describe());
+        return sb.append(')').toString();
+    }
+}
