@@ -1,0 +1,85 @@
+package org.norm4j.kernels;
+
+/**
+ * 2-D max and average pooling over planes of [planes, H, W]. Max pooling records the argmax of
+ * each window (the first maximum, as PyTorch) for its backward; padding counts as −∞. Average
+ * pooling divides by kH·kW including padding (PyTorch's count_include_pad=True).
+ */
+public final class Pooling {
+    private Pooling() {}
+
+    public static void maxForward(float[] y, int[] argmax, float[] x, int planes, int h, int w, int kH, int kW,
+                                  int sH, int sW, int pH, int pW, int outH, int outW) {
+        for (int pl = 0; pl < planes; pl++) {
+            int xb = pl * h * w, yb = pl * outH * outW;
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) {
+                    float best = Float.NEGATIVE_INFINITY;
+                    int at = -1;
+                    for (int ki = 0; ki < kH; ki++) {
+                        int ih = oh * sH - pH + ki;
+                        if (ih < 0 || ih >= h) continue;
+                        for (int kj = 0; kj < kW; kj++) {
+                            int iw = ow * sW - pW + kj;
+                            if (iw < 0 || iw >= w) continue;
+                            float v = x[xb + ih * w + iw];
+                            if (v > best || at < 0 || (v != v && best == best)) {   // a NaN wins and stays, as in PyTorch
+                                best = v;
+                                at = xb + ih * w + iw;
+                            }
+                        }
+                    }
+                    y[yb + oh * outW + ow] = best;
+                    argmax[yb + oh * outW + ow] = at;
+                }
+            }
+        }
+    }
+
+    public static void maxBackward(float[] dx, float[] dy, int[] argmax, int n) {
+        for (int i = 0; i < n; i++) if (argmax[i] >= 0) dx[argmax[i]] += dy[i];
+    }
+
+    public static void avgForward(float[] y, float[] x, int planes, int h, int w, int kH, int kW,
+                                  int sH, int sW, int pH, int pW, int outH, int outW) {
+        float inv = 1f / (kH * kW);
+        for (int pl = 0; pl < planes; pl++) {
+            int xb = pl * h * w, yb = pl * outH * outW;
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) {
+                    float s = 0;
+                    for (int ki = 0; ki < kH; ki++) {
+                        int ih = oh * sH - pH + ki;
+                        if (ih < 0 || ih >= h) continue;
+                        for (int kj = 0; kj < kW; kj++) {
+                            int iw = ow * sW - pW + kj;
+                            if (iw >= 0 && iw < w) s += x[xb + ih * w + iw];
+                        }
+                    }
+                    y[yb + oh * outW + ow] = s * inv;
+                }
+            }
+        }
+    }
+
+    public static void avgBackward(float[] dx, float[] dy, int planes, int h, int w, int kH, int kW,
+                                   int sH, int sW, int pH, int pW, int outH, int outW) {
+        float inv = 1f / (kH * kW);
+        for (int pl = 0; pl < planes; pl++) {
+            int xb = pl * h * w, yb = pl * outH * outW;
+            for (int oh = 0; oh < outH; oh++) {
+                for (int ow = 0; ow < outW; ow++) {
+                    float g = dy[yb + oh * outW + ow] * inv;
+                    for (int ki = 0; ki < kH; ki++) {
+                        int ih = oh * sH - pH + ki;
+                        if (ih < 0 || ih >= h) continue;
+                        for (int kj = 0; kj < kW; kj++) {
+                            int iw = ow * sW - pW + kj;
+                            if (iw >= 0 && iw < w) dx[xb + ih * w + iw] += g;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

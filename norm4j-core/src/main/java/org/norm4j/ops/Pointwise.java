@@ -1,0 +1,48 @@
+package org.norm4j.ops;
+
+import org.norm4j.autograd.Autograd;
+import org.norm4j.kernels.Activation;
+import org.norm4j.tensor.Tensor;
+
+/** Elementwise activation, reshape (a view) and dropout. */
+public final class Pointwise {
+    private Pointwise() {}
+
+    /** y = act(x); backward from the output (relu' = [y &gt; 0], sigmoid' = y(1 − y), tanh' = 1 − y²). */
+    public static Tensor activation(Tensor x, Activation act) {
+        float[] y = x.toArray();
+        act.forwardInPlace(y, 0, y.length);
+        Tensor yt = Tensor.wrap(y, x.shape());
+        Autograd.record(yt, act.name(), (dy, d) -> {
+            float[] g = new float[dy.length];
+            act.backward(g, dy, y, dy.length);
+            for (int i = 0; i < g.length; i++) d[0][i] += g[i];
+        }, x);
+        return yt;
+    }
+
+    /** The same values (shared) in another shape; backward passes the gradient through. */
+    public static Tensor reshape(Tensor x, int... shape) {
+        Tensor y = x.reshape(shape);
+        Autograd.record(y, "Reshape", (dy, d) -> {
+            for (int i = 0; i < dy.length; i++) d[0][i] += dy[i];
+        }, x);
+        return y;
+    }
+
+    /** y = x·mask/(1 − p) with mask[i] = 1 with probability 1 − p (inverted dropout, as PyTorch). */
+    public static Tensor dropout(Tensor x, double p, org.norm4j.tensor.Rng rng) {
+        float[] xd = x.data(), y = new float[xd.length];
+        float scale = (float) (1 / (1 - p));
+        float[] mask = new float[xd.length];
+        for (int i = 0; i < xd.length; i++) {
+            mask[i] = rng.uniform() >= p ? scale : 0f;
+            y[i] = xd[i] * mask[i];
+        }
+        Tensor yt = Tensor.wrap(y, x.shape());
+        Autograd.record(yt, "Dropout", (dy, d) -> {
+            for (int i = 0; i < dy.length; i++) d[0][i] += dy[i] * mask[i];
+        }, x);
+        return yt;
+    }
+}

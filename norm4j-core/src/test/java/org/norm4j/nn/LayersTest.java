@@ -1,0 +1,129 @@
+package org.norm4j.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.norm4j.kernels.Activation;
+import org.norm4j.ops.Convolution;
+import org.norm4j.ops.CrossEntropy;
+import org.norm4j.ops.Pointwise;
+import org.norm4j.tensor.Rng;
+import org.norm4j.tensor.Tensor;
+import org.norm4j.testing.Check;
+import org.norm4j.testing.GradCheck;
+
+/** The training layers: finite-difference gradients, and forwards against plain double references. */
+class LayersTest {
+    final Random rnd = new Random(3);
+
+    private void gradCheck(String label, Module m, int... shape) {
+        Tensor[] ps = m.parameters().toArray(new Tensor[0]);
+        GradCheck.check(label, m::forward, GradCheck.random(rnd, shape), ps);
+    }
+
+    @Test
+    void linear() {
+        gradCheck("Linear(5,3)", new Linear(5, 3, true, new Rng(1)), 4, 5);
+        gradCheck("Linear(5,3) no bias", new Linear(5, 3, false, new Rng(1)), 2, 5);
+        Linear l = new Linear(2, 1, true, new Rng(1));
+        l.weight().copyFrom(new float[] {2, -1});
+        l.bias().copyFrom(new float[] {0.5f});
+        Check.close("y = x·Wᵀ + b", l.forward(Tensor.of(new float[] {1, 3, 4, 1}, 2, 2)).toArray(), new double[] {-0.5, 7.5}, 1e-6, 0);
+    }
+
+    @Test
+    void conv2dGradients() {
+        gradCheck("Conv2d 3x3", new Conv2d(2, 3, 3), 2, 2, 5, 4);
+        gradCheck("Conv2d stride 2 pad 1", new Conv2d(2, 2, 3, 2, 1), 1, 2, 5, 6);
+        gradCheck("Conv2d dilation 2, groups 2, no bias, 2x3",
+                new Conv2d(4, 2, 2, 3, new Convolution.Geometry(1, 2, 1, 0, 2, 1, 2), false, new Rng(2)), 2, 4, 5, 6);
+    }
+
+    @Test
+    void conv2dForwardAgainstDirectSum() {
+        int n = 2, cin = 4, h = 7, w = 6, cout = 6, kh = 3, kw = 2, groups = 2;
+        Convolution.Geometry g = new Convolution.Geometry(2, 1, 1, 1, 1, 2, groups);
+        Conv2d conv = new Conv2d(cin, cout, kh, kw, g, true, new Rng(4));
+        Tensor x = GradCheck.random(rnd, n, cin, h, w);
+        Tensor y = conv.forward(x);
+        int[] ys = y.shape();
+        int oh = ys[2], ow = ys[3], cig = cin / groups, cog = cout / groups;
+        assertEquals(org.norm4j.kernels.Conv.outSize(h, kh, 2, 1, 1), oh);
+        double[] want = new double[y.size()];
+        float[] xd = x.data(), wd = conv.weight().data(), b = conv.bias().data();
+        for (int i = 0; i < n; i++) for (int co = 0; co < cout; co++) for (int r = 0; r < oh; r++) for (int c = 0; c < ow; c++) {
+            double s = b[co];
+            int gr = co / cog;
+            for (int ci = 0; ci < cig; ci++) for (int a = 0; a < kh; a++) for (int bb = 0; bb < kw; bb++) {
+                int ih = r * 2 - 1 + a, iw = c - 1 + bb * 2;
+                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                s += wd[((co * cig + ci) * kh + a) * kw + bb] * xd[((i * cin + gr * cig + ci) * h + ih) * w + iw];
+            }
+            want[((i * cout + co) * oh + r) * ow + c] = s;
+        }
+        Check.close("conv forward", y.toArray(), want, 1e-5, 1e-5);
+    }
+
+    @Test
+    void pooling() {
+        gradCheck("AvgPool2d(2)", new AvgPool2d(2), 2, 3, 4, 6);
+        gradCheck("AvgPool2d(3, 2, 1)", new AvgPool2d(3, 2, 1), 1, 2, 5, 5);
+        gradCheck("MaxPool2d(2)", new MaxPool2d(2), 2, 2, 4, 4);
+        gradCheck("MaxPool2d(3, 2, 1)", new MaxPool2d(3, 2, 1), 1, 2, 5, 5);
+        Tensor x = Tensor.of(new float[] {1, 5, 2, 0, 3, 4, 8, 7, 0, 0, 1, 1, 9, 2, 3, 6}, 1, 1, 4, 4);
+        Check.close("max 2x2", new MaxPool2d(2).forward(x).toArray(), new double[] {5, 8, 9, 6}, 0, 0);
+        Check.close("avg 2x2", new AvgPool2d(2).forward(x).toArray(), new double[] {13 / 4.0, 17 / 4.0, 11 / 4.0, 11 / 4.0}, 1e-6, 0);
+    }
+
+    @Test
+    void activationsFlattenDropout() {
+        gradCheck("Sigmoid", new Sigmoid(), 3, 4);
+        gradCheck("Tanh", new Tanh(), 3, 4);
+        gradCheck("ReLU", new ReLU(), 3, 4);   // random inputs are not within h of 0 except with tiny probability
+        gradCheck("Flatten", new Flatten(), 2, 3, 2, 2);
+        GradCheck.check("dropout (fixed mask)", x -> Pointwise.dropout(x, 0.3, new Rng(5)), GradCheck.random(rnd, 4, 50));
+        Tensor y = new Dropout(0.5, new Rng(1)).forward(Tensor.full(1f, 10000));
+        int zeros = 0;
+        for (float v : y.toArray()) {
+            assertTrue(v == 0f || v == 2f, "kept values are scaled by 1/(1-p)");
+            if (v == 0f) zeros++;
+        }
+        assertEquals(5000, zeros, 200);
+        Dropout d = new Dropout(0.5);
+        d.eval();
+        Tensor x = Tensor.full(1f, 4);
+        assertTrue(d.forward(x) == x, "identity in eval");
+        Check.close("sigmoid(0)", Pointwise.activation(Tensor.zeros(1), Activation.SIGMOID).toArray(), new double[] {0.5}, 0, 0);
+    }
+
+    @Test
+    void crossEntropy() {
+        int[] labels = {2, 0, 1};
+        GradCheck.check("cross-entropy", z -> CrossEntropy.forward(z, labels), GradCheck.random(rnd, 3, 4));
+        // log(3) for equal logits; a huge logit does not overflow.
+        assertEquals(Math.log(3), CrossEntropy.forward(Tensor.zeros(1, 3), new int[] {1}).item(), 1e-6);
+        assertEquals(0, CrossEntropy.forward(Tensor.of(new float[] {1000, 0, 0}, 1, 3), new int[] {0}).item(), 1e-6);
+        assertThrows(IllegalArgumentException.class, () -> CrossEntropy.forward(Tensor.zeros(1, 3), new int[] {3}));
+    }
+
+    @Test
+    void shapeErrorsNameTheLayer() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Linear(4, 2).forward(Tensor.zeros(3, 5)));
+        assertTrue(e.getMessage().contains("Linear(4, 2)") && e.getMessage().contains("[3, 5]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Conv2d(3, 2, 5).forward(Tensor.zeros(1, 3, 4, 4)));
+        assertTrue(e.getMessage().contains("smaller than the kernel"), e.getMessage());
+    }
+
+    @Test
+    void sequentialNamesStateLikePyTorch() {
+        Sequential s = new Sequential(new Linear(3, 2), new Sigmoid(), org.norm4j.nn.norm.BatchNorm.of(org.norm4j.nn.norm.Convention.PYTORCH, 2));
+        assertEquals(java.util.List.of("0.weight", "0.bias", "2.weight", "2.bias"), java.util.List.copyOf(s.namedParameters().keySet()));
+        assertEquals(java.util.List.of("2.runningMean", "2.runningVar"), java.util.List.copyOf(s.namedBuffers().keySet()));
+        assertEquals(java.util.List.of("2.numBatchesTracked"), java.util.List.copyOf(s.namedCounters().keySet()));
+        s.eval();
+        assertTrue(!s.get(2).isTraining(), "eval reaches the children");
+    }
+}
