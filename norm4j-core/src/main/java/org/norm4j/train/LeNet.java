@@ -1,0 +1,85 @@
+package org.norm4j.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.norm4j.nn.AvgPool2d;
+import org.norm4j.nn.Conv2d;
+import org.norm4j.nn.Flatten;
+import org.norm4j.nn.Init;
+import org.norm4j.nn.Linear;
+import org.norm4j.nn.Module;
+import org.norm4j.nn.Parameter;
+import org.norm4j.nn.Sequential;
+import org.norm4j.nn.Sigmoid;
+import org.norm4j.nn.norm.BatchNorm;
+import org.norm4j.nn.norm.Convention;
+import org.norm4j.nn.norm.GroupNorm;
+import org.norm4j.nn.norm.LayerNorm;
+import org.norm4j.tensor.Rng;
+
+/**
+ * The d2l book's LeNet with batch normalization (chapter "Batch Normalization", 2020 edition),
+ * for [N, 1, 28, 28] input, as the same {@code nn.Sequential}:
+ * <pre>
+ *  0 Conv2d(1, 6, 5)    1 BatchNorm2d(6)    2 Sigmoid   3 AvgPool2d(2, 2)
+ *  4 Conv2d(6, 16, 5)   5 BatchNorm2d(16)   6 Sigmoid   7 AvgPool2d(2, 2)   8 Flatten
+ *  9 Linear(256, 120)  10 BatchNorm1d(120) 11 Sigmoid
+ * 12 Linear(120, 84)   13 BatchNorm1d(84)  14 Sigmoid
+ * 15 Linear(84, 10)
+ * </pre>
+ * so its state has the d2l model's keys ("1.running_mean", …, "15.bias"). Conv and Linear weights
+ * are Xavier-uniform as d2l's {@code train_ch6} sets them; biases keep PyTorch's default.
+ * Other normalizations take BN's place: {@code LAYER} (GroupNorm(1, C) after convolutions, i.e.
+ * LayerNorm over (C, H, W) with per-channel affine; LayerNorm after linear layers), {@code GROUP}
+ * (GroupNorm with 2 groups for 6 channels, 4 for 16, 120 and 84), {@code NONE} (no layer, so the
+ * indices shift).
+ */
+public final class LeNet {
+    public enum Norm { BATCH, LAYER, GROUP, NONE }
+
+    private LeNet() {}
+
+    public static Sequential build(Norm norm, Convention convention, long seed) {
+        Rng rng = new Rng(seed);
+        List<Module> layers = new ArrayList<>();
+        Conv2d c1 = new Conv2d(1, 6, 5), c2 = new Conv2d(6, 16, 5);
+        Linear l1 = new Linear(16 * 4 * 4, 120, true, rng), l2 = new Linear(120, 84, true, rng), l3 = new Linear(84, 10, true, rng);
+        for (Module m : List.of(c1, c2)) {
+            Conv2d c = (Conv2d) m;
+            Init.torchDefault(c.bias(), Init.fans(c.weight().shape())[0], rng);
+        }
+        layers.add(c1);
+        addNorm(layers, norm, convention, 6, true);
+        layers.add(new Sigmoid());
+        layers.add(new AvgPool2d(2, 2, 0));
+        layers.add(c2);
+        addNorm(layers, norm, convention, 16, true);
+        layers.add(new Sigmoid());
+        layers.add(new AvgPool2d(2, 2, 0));
+        layers.add(new Flatten());
+        layers.add(l1);
+        addNorm(layers, norm, convention, 120, false);
+        layers.add(new Sigmoid());
+        layers.add(l2);
+        addNorm(layers, norm, convention, 84, false);
+        layers.add(new Sigmoid());
+        layers.add(l3);
+        for (Module m : layers) {
+            Parameter w = m.namedParameters().get("weight");
+            if (m instanceof Conv2d || m instanceof Linear) {
+                int[] fans = Init.fans(w.shape());
+                Init.xavierUniform(w, fans[0], fans[1], rng);
+            }
+        }
+        return new Sequential(layers);
+    }
+
+    private static void addNorm(List<Module> layers, Norm norm, Convention convention, int features, boolean conv) {
+        switch (norm) {
+            case BATCH -> layers.add(BatchNorm.builder(convention, features).axis(1).build());
+            case LAYER -> layers.add(conv ? new GroupNorm(1, features) : new LayerNorm(features));
+            case GROUP -> layers.add(new GroupNorm(features == 6 ? 2 : 4, features));
+            case NONE -> { }
+        }
+    }
+}
