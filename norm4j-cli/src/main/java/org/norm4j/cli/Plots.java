@@ -26,6 +26,9 @@ final class Plots {
         chart.addSeries("train loss", epochs, column(rows, 1)).setMarker(SeriesMarkers.CIRCLE);
         chart.addSeries("train acc", epochs, column(rows, 2)).setMarker(SeriesMarkers.DIAMOND);
         chart.addSeries("test acc", epochs, column(rows, 3)).setMarker(SeriesMarkers.SQUARE);
+        if (!rows.isEmpty() && rows.get(0).length > 5) {
+            chart.addSeries("test acc (plain running stats)", epochs, column(rows, 5)).setMarker(SeriesMarkers.TRIANGLE_UP);
+        }
         write(png, chart);
     }
 

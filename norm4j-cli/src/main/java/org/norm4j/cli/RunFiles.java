@@ -12,7 +12,7 @@ import java.util.Map;
 
 /** The text files of a run directory: metrics.csv and run.json, each written atomically. */
 final class RunFiles {
-    static final String METRICS_HEADER = "epoch,train_loss,train_acc,test_acc,seconds";
+    static final String METRICS_HEADER = "epoch,train_loss,train_acc,test_acc,seconds,test_acc_running";
 
     private RunFiles() {}
 
@@ -29,7 +29,7 @@ final class RunFiles {
     static void writeMetrics(Path file, List<double[]> rows) throws IOException {
         StringBuilder sb = new StringBuilder(METRICS_HEADER).append('\n');
         for (double[] r : rows) {
-            sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.3f%n", (int) r[0], r[1], r[2], r[3], r[4]));
+            sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.3f,%.6f%n", (int) r[0], r[1], r[2], r[3], r[4], r[5]));
         }
         writeAtomically(file, sb.toString());
     }
@@ -43,9 +43,9 @@ final class RunFiles {
             String line = lines.get(i).trim();
             if (line.isEmpty()) continue;
             String[] f = line.split(",");
-            if (f.length < 5) throw new IOException(file + ": line " + (i + 1) + " has " + f.length + " fields, expected 5");
-            double[] r = new double[5];
-            for (int k = 0; k < 5; k++) r[k] = Double.parseDouble(f[k]);
+            if (f.length != 6) throw new IOException(file + ": line " + (i + 1) + " has " + f.length + " fields, expected 6");
+            double[] r = new double[6];
+            for (int k = 0; k < 6; k++) r[k] = Double.parseDouble(f[k]);
             rows.add(r);
         }
         return rows;

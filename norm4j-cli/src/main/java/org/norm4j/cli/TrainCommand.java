@@ -25,6 +25,7 @@ import org.norm4j.optim.LrSchedule;
 import org.norm4j.optim.Optimizer;
 import org.norm4j.optim.SGD;
 import org.norm4j.train.LeNet;
+import org.norm4j.train.PreciseBn;
 import org.norm4j.train.Trainer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,7 +35,8 @@ import picocli.CommandLine.Option;
  * {@code norm4j train}: the d2l LeNet-BN recipe on the real Fashion-MNIST (sigmoid, SGD lr 1.0,
  * batch 256, 10 epochs, Xavier init), with a progress bar per epoch, one summary line per epoch,
  * and a run directory holding metrics.csv, curves.png, model.safetensors (PyTorch's key names,
- * written atomically after every epoch) and run.json.
+ * written atomically after every epoch, with precise-BN statistics), train-state.safetensors (the
+ * raw running statistics and optimizer state, for an exact --resume) and run.json.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train LeNet with batch normalization on Fashion-MNIST (the d2l recipe by default).")
@@ -88,6 +90,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from this model.safetensors (written by norm4j train).")
     Path resume;
 
+    @Option(names = "--precise-bn", defaultValue = "10", description = "Before each evaluation and checkpoint, recompute BN statistics over K training batches, on a copy (0: off; default: ${DEFAULT-VALUE}).")
+    int preciseBn;
+
     @Option(names = "--no-progress", description = "No progress bar (one line per epoch only).")
     boolean noProgress;
 
@@ -107,22 +112,19 @@ final class TrainCommand implements Callable<Integer> {
         int startEpoch = 1;
         Path runDir = out;
         List<double[]> rows = new java.util.ArrayList<>();
+        Optimizer opt = optimizer(model);
         if (resume != null) {
             Map<String, String> meta = StateDict.load(model, resume);
-            startEpoch = Integer.parseInt(meta.getOrDefault("epoch", "0")) + 1;
+            int done = Integer.parseInt(meta.getOrDefault("epoch", "0"));
+            startEpoch = done + 1;
             if (runDir == null) runDir = resume.toAbsolutePath().getParent();
+            TrainState.restore(resume.toAbsolutePath().getParent().resolve(TrainState.FILE), done, model, opt);
             rows = RunFiles.readMetrics(runDir.resolve("metrics.csv"));
-            int done = startEpoch - 1;
             rows.removeIf(r -> r[0] > done);   // rows of an epoch whose checkpoint was not written
         }
         if (runDir == null) runDir = Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(runDir);
 
-        Optimizer opt = switch (optimizer) {
-            case sgd -> new SGD(model.parameters(), lr, momentum, 0, weightDecay, false);
-            case adam -> new Adam(model.parameters(), lr, 0.9, 0.999, 1e-8, weightDecay, false);
-            case adamw -> new Adam(model.parameters(), lr, 0.9, 0.999, 1e-8, weightDecay == 0 ? 0.01 : weightDecay, true);
-        };
         LrSchedule lrs = switch (schedule) {
             case constant -> LrSchedule.constant(lr);
             case step -> LrSchedule.step(lr, Math.max(1, epochs / 3), 0.1);
@@ -153,18 +155,38 @@ final class TrainCommand implements Callable<Integer> {
                 });
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            double testAcc = Trainer.accuracy(model, test, 1000);
-            rows.add(new double[] {epoch, lossAcc[0], lossAcc[1], testAcc, seconds});
+            double testAccRunning = Trainer.accuracy(model, test, 1000);
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("epoch", String.valueOf(epoch));
             meta.put("norm", norm);
             meta.put("convention", convention.name());
+            meta.put("precise_bn", String.valueOf(preciseBn));
             meta.put("model", "norm4j LeNet (d2l nn.Sequential keys)");
-            StateDict.save(model, runDir.resolve("model.safetensors"), meta);
+            // The raw training state first (exact resume), then the deployable model.
+            TrainState.save(runDir.resolve(TrainState.FILE), epoch, model, opt);
+            double testAcc = testAccRunning;
+            var trainingStats = PreciseBn.snapshot(model);
+            try {
+                if (preciseBn > 0) {
+                    int e = epoch;
+                    PreciseBn.recompute(model, () -> new java.util.Iterator<org.norm4j.tensor.Tensor>() {
+                        final java.util.Iterator<DataLoader.Batch> it = loader.epoch(e - 1).iterator();
+                        public boolean hasNext() { return it.hasNext(); }
+                        public org.norm4j.tensor.Tensor next() { return it.next().x(); }
+                    }, preciseBn);
+                    testAcc = Trainer.accuracy(model, test, 1000);
+                }
+                StateDict.save(model, runDir.resolve("model.safetensors"), meta);
+            } finally {
+                PreciseBn.restore(trainingStats);   // training continues exactly as without precise BN
+            }
+            rows.add(new double[] {epoch, lossAcc[0], lossAcc[1], testAcc, seconds, testAccRunning});
             RunFiles.writeMetrics(runDir.resolve("metrics.csv"), rows);
             Plots.curves(runDir.resolve("curves.png"), rows, "LeNet (" + norm + " norm) on Fashion-MNIST");
-            outw.printf(Locale.ROOT, "epoch %2d: loss %.4f, train acc %.4f, test acc %.4f, %.1f s (%.0f img/s)%n",
-                    epoch, lossAcc[0], lossAcc[1], testAcc, seconds, train.size() / seconds);
+            outw.printf(Locale.ROOT, "epoch %2d: loss %.4f, train acc %.4f, test acc %.4f%s, %.1f s (%.0f img/s)%n",
+                    epoch, lossAcc[0], lossAcc[1], testAcc,
+                    preciseBn > 0 && normKind == LeNet.Norm.BATCH ? String.format(Locale.ROOT, " (running stats: %.4f)", testAccRunning) : "",
+                    seconds, train.size() / seconds);
             outw.flush();
         }
         outw.printf("wrote %s (metrics.csv, curves.png, model.safetensors, run.json)%n", runDir);
@@ -172,11 +194,20 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    private Optimizer optimizer(Sequential model) {
+        return switch (optimizer) {
+            case sgd -> new SGD(model.parameters(), lr, momentum, 0, weightDecay, false);
+            case adam -> new Adam(model.parameters(), lr, 0.9, 0.999, 1e-8, weightDecay, false);
+            case adamw -> new Adam(model.parameters(), lr, 0.9, 0.999, 1e-8, weightDecay == 0 ? 0.01 : weightDecay, true);
+        };
+    }
+
     private void validate() {
         CommandLine cl = spec.commandLine();
         if (epochs < 1) throw new CommandLine.ParameterException(cl, "--epochs must be at least 1, got " + epochs);
         if (batchSize < 2) throw new CommandLine.ParameterException(cl, "--batch-size must be at least 2 (batch norm needs 2 values per channel), got " + batchSize);
         if (!(lr > 0) || Double.isInfinite(lr)) throw new CommandLine.ParameterException(cl, "--lr must be a positive number, got " + lr);
+        if (preciseBn < 0) throw new CommandLine.ParameterException(cl, "--precise-bn must be ≥ 0 (0 turns it off), got " + preciseBn);
         if (limit != null && limit < 2) throw new CommandLine.ParameterException(cl, "--limit must be at least 2, got " + limit);
         if (threads != null && threads < 1) throw new CommandLine.ParameterException(cl, "--threads must be at least 1, got " + threads);
         try {
@@ -205,6 +236,7 @@ final class TrainCommand implements Callable<Integer> {
         f.put("momentum", momentum);
         f.put("weight_decay", weightDecay);
         f.put("schedule", schedule.name());
+        f.put("precise_bn", preciseBn);
         f.put("norm", norm);
         f.put("convention", convention.name());
         f.put("data", dataDir.toString());

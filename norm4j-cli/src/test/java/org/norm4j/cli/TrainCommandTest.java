@@ -56,7 +56,7 @@ class TrainCommandTest {
         Run r = run("train", "--data", data.toString(), "--limit", "4000", "--epochs", "2", "--out", out.toString(), "--no-progress");
         assertEquals(0, r.exit, r.err);
         List<String> lines = Files.readAllLines(out.resolve("metrics.csv"));
-        assertEquals("epoch,train_loss,train_acc,test_acc,seconds", lines.get(0));
+        assertEquals("epoch,train_loss,train_acc,test_acc,seconds,test_acc_running", lines.get(0));
         assertEquals(3, lines.size(), String.join("\n", lines));
         double[] e1 = parse(lines.get(1)), e2 = parse(lines.get(2));
         assertTrue(e2[1] < e1[1], "training loss falls: " + lines);
@@ -97,7 +97,32 @@ class TrainCommandTest {
         for (int i = 1; i < 3; i++) {
             double[] x = parse(ma.get(i)), y = parse(mb.get(i));
             assertArrayEquals(java.util.Arrays.copyOf(x, 4), java.util.Arrays.copyOf(y, 4), "metrics row " + i);
+            assertEquals(x[5], y[5], "test_acc_running row " + i);
         }
+    }
+
+    /** Precise BN works on a copy: the trained weights are those of a run without it. */
+    @Test
+    void preciseBnLeavesTrainingUnchanged(@TempDir Path dir) throws Exception {
+        String[] common = {"--data", data.toString(), "--limit", "2000", "--epochs", "2", "--no-progress"};
+        assertEquals(0, run(concat(new String[] {"train", "--out", dir.resolve("on").toString()}, common)).exit);
+        assertEquals(0, run(concat(new String[] {"train", "--precise-bn", "0", "--out", dir.resolve("off").toString()}, common)).exit);
+        Map<String, SafeTensors.Entry> on = SafeTensors.read(dir.resolve("on/model.safetensors"));
+        Map<String, SafeTensors.Entry> off = SafeTensors.read(dir.resolve("off/model.safetensors"));
+        int differing = 0;
+        for (String k : on.keySet()) {
+            boolean same = java.util.Arrays.equals(on.get(k).data(), off.get(k).data());
+            if (k.endsWith("running_mean") || k.endsWith("running_var")) {
+                if (!same) differing++;
+            } else {
+                assertTrue(same, "trained tensor " + k + " equal with and without precise BN");
+            }
+        }
+        assertEquals(8, differing, "every BN's statistics are the recomputed ones in the checkpoint");
+        double[] rowOn = parse(Files.readAllLines(dir.resolve("on/metrics.csv")).get(2));
+        double[] rowOff = parse(Files.readAllLines(dir.resolve("off/metrics.csv")).get(2));
+        assertEquals(rowOff[5], rowOn[5], "accuracy with the plain running averages is the same in both runs");
+        assertEquals(rowOff[3], rowOff[5], "without precise BN test_acc is the running-stats accuracy");
     }
 
     @Test

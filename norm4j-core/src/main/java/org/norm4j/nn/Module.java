@@ -80,6 +80,14 @@ public abstract class Module {
         return child;
     }
 
+    /** This module and all its descendants, depth first, in registration order. */
+    public List<Module> modules() {
+        List<Module> all = new ArrayList<>();
+        all.add(this);
+        for (Module m : children.values()) all.addAll(m.modules());
+        return all;
+    }
+
     /** Direct children, by name. */
     public Map<String, Module> children() {
         return Collections.unmodifiableMap(children);

@@ -62,6 +62,11 @@ public final class Adam extends Optimizer {
     }
 
     @Override
+    protected Map<String, float[][]> slots() {
+        return Map.of("expAvg", m, "expAvgSq", v);
+    }
+
+    @Override
     public Map<String, float[]> state() {
         Map<String, float[]> s = new LinkedHashMap<>();
         for (int i = 0; i < m.length; i++) {

@@ -54,4 +54,41 @@ public abstract class Optimizer {
     public Map<String, float[]> state() {
         return new LinkedHashMap<>();
     }
+
+    /**
+     * Restores buffers saved by {@link #state()} and the step count. Validates every entry first;
+     * on a mismatch nothing changes.
+     */
+    public void loadState(Map<String, float[]> state, long steps) {
+        Map<String, float[][]> slots = slots();
+        for (Map.Entry<String, float[]> e : state.entrySet()) {
+            String key = e.getKey();
+            int dot = key.indexOf('.');
+            int index = dot < 0 ? -1 : parseIndex(key.substring(0, dot));
+            float[][] slot = dot < 0 ? null : slots.get(key.substring(dot + 1));
+            if (slot == null || index < 0 || index >= params.size() || e.getValue().length != params.get(index).size()) {
+                throw new IllegalArgumentException(getClass().getSimpleName() + ": optimizer state '" + key + "' does not fit the "
+                        + params.size() + " parameters of this model");
+            }
+        }
+        for (Map.Entry<String, float[]> e : state.entrySet()) {
+            String key = e.getKey();
+            int dot = key.indexOf('.');
+            slots.get(key.substring(dot + 1))[Integer.parseInt(key.substring(0, dot))] = e.getValue().clone();
+        }
+        this.steps = steps;
+    }
+
+    /** The per-parameter buffer arrays by name ("momentum", "expAvg", …), for {@link #loadState}. */
+    protected Map<String, float[][]> slots() {
+        return new LinkedHashMap<>();
+    }
+
+    private static int parseIndex(String s) {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
 }

@@ -53,6 +53,11 @@ public final class SGD extends Optimizer {
     }
 
     @Override
+    protected Map<String, float[][]> slots() {
+        return Map.of("momentum", buffers);
+    }
+
+    @Override
     public Map<String, float[]> state() {
         Map<String, float[]> s = new LinkedHashMap<>();
         for (int i = 0; i < buffers.length; i++) if (buffers[i] != null) s.put(i + ".momentum", buffers[i]);

@@ -56,4 +56,22 @@ class OptimizerTest {
         assertEquals(0.5, LrSchedule.cosine(1, 10, 0).lr(5), 1e-12);
         assertEquals(0, LrSchedule.cosine(1, 10, 0).lr(10), 1e-12);
     }
+
+    @Test
+    void stateRoundTripContinuesExactly() {
+        Parameter a = param(1f, 0.3f), b = param(1f, 0.3f);
+        Adam one = Adam.adam(List.of(a), 0.1);
+        one.step();
+        Adam two = Adam.adam(List.of(b), 0.1);
+        b.data()[0] = a.data()[0];
+        two.loadState(one.state(), one.steps());
+        one.step();
+        two.step();
+        assertEquals(a.data()[0], b.data()[0], 0f, "restored Adam continues as the original");
+        SGD sgd = new SGD(List.of(param(1f, 1f)), 0.1, 0.9, 0, 0, false);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> sgd.loadState(java.util.Map.of("0.momentum", new float[3]), 1), "wrong size refused");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> sgd.loadState(java.util.Map.of("0.expAvg", new float[1]), 1), "unknown slot refused");
+    }
 }

@@ -52,6 +52,7 @@ public final class BatchNorm extends Module {
     private boolean useAverages;
     private boolean updateAverages = true;
     private boolean trainable = true;
+    private long estimateCount = -1;   // ≥ 0 while estimating population statistics
 
     private BatchNorm(Builder b) {
         this.convention = b.convention;
@@ -123,8 +124,9 @@ public final class BatchNorm extends Module {
                     + numFeatures + " (input shape " + Shape.str(shape) + ")");
         }
         int A = Shape.product(shape, 0, ax), C = numFeatures, B = Shape.product(shape, ax + 1, shape.length);
-        boolean useBatch = !trackRunningStats || !effectiveUseAverages();
-        boolean update = trackRunningStats && effectiveUpdateAverages();
+        boolean estimating = estimateCount >= 0;
+        boolean useBatch = estimating || !trackRunningStats || !effectiveUseAverages();
+        boolean update = trackRunningStats && (estimating || effectiveUpdateAverages());
         if (inplace && (useBatch || Autograd.needsGrad(x, weight, bias))) {
             throw new IllegalStateException(describe() + ": in-place forward is for inference only (running statistics, "
                     + "no gradient): call eval() and run it inside Autograd.noGrad(), or build without inplace");
@@ -150,11 +152,16 @@ public final class BatchNorm extends Module {
         if (checkFinite) checkFinite(mean, invStd, batch, shape, useBatch);
         Tensor y = ChannelNorm.forward(x, weight, bias, new ChannelNorm.Layout(A, C, B, 0, 1), mean, invStd, useBatch,
                 activation, inplace);
-        if (update && updateInBackward) {
+        if (estimating) {
+            estimateCount++;
+            RunningAverage cumulative = RunningAverage.cumulative();
+            commitRunningStats(batch, cumulative, cumulative, estimateCount, false);
+        } else if (update && updateInBackward) {
             Moments b = batch;
             return BackwardHook.attach(y, () -> commitRunningStats(b));
+        } else if (update) {
+            commitRunningStats(batch);
         }
-        if (update) commitRunningStats(batch);
         return y;
     }
 
@@ -170,10 +177,14 @@ public final class BatchNorm extends Module {
         }
     }
 
-    /** Folds one batch into the running estimates; computes everything before writing anything. */
+    /** Folds one batch into the running estimates with the layer's own rules. */
     private void commitRunningStats(Moments batch) {
+        commitRunningStats(batch, meanAverage, spreadAverage, numBatchesTracked[0] + 1, true);
+    }
+
+    /** Folds one batch in as the n-th update; computes everything before writing anything. */
+    private void commitRunningStats(Moments batch, RunningAverage meanAverage, RunningAverage spreadAverage, long n, boolean count) {
         int C = numFeatures;
-        long n = numBatchesTracked[0] + 1;
         float[] newMean = new float[C], newSpread = new float[C];
         double[] newBiasedMean = biasedMean == null ? null : biasedMean.clone();
         double[] newBiasedSpread = biasedSpread == null ? null : biasedSpread.clone();
@@ -188,7 +199,7 @@ public final class BatchNorm extends Module {
         System.arraycopy(newSpread, 0, runningSpread.data(), 0, C);
         if (newBiasedMean != null) System.arraycopy(newBiasedMean, 0, biasedMean, 0, C);
         if (newBiasedSpread != null) System.arraycopy(newBiasedSpread, 0, biasedSpread, 0, C);
-        numBatchesTracked[0] = n;
+        if (count) numBatchesTracked[0] = n;
     }
 
     private static double average(RunningAverage rule, long n, double old, double batch, double[] biased, int c) {
@@ -198,6 +209,43 @@ public final class BatchNorm extends Module {
         }
         double w = rule.weightOfNew(n);
         return w * batch + (1 - w) * old;
+    }
+
+    // ---- population statistics (precise BN) -------------------------------------------------
+
+    /** The running statistics and counters, copied: what {@link #restoreRunningState} puts back. */
+    public record RunningState(float[] mean, float[] spread, double[] biasedMean, double[] biasedSpread, long numBatchesTracked) {}
+
+    public RunningState runningState() {
+        return new RunningState(runningMean == null ? null : runningMean.toArray(), runningSpread == null ? null : runningSpread.toArray(),
+                biasedMean == null ? null : biasedMean.clone(), biasedSpread == null ? null : biasedSpread.clone(), numBatchesTracked[0]);
+    }
+
+    public void restoreRunningState(RunningState s) {
+        if (runningMean != null) runningMean.copyFrom(s.mean());
+        if (runningSpread != null) runningSpread.copyFrom(s.spread());
+        if (biasedMean != null) System.arraycopy(s.biasedMean(), 0, biasedMean, 0, biasedMean.length);
+        if (biasedSpread != null) System.arraycopy(s.biasedSpread(), 0, biasedSpread, 0, biasedSpread.length);
+        numBatchesTracked[0] = s.numBatchesTracked();
+    }
+
+    /**
+     * Starts re-estimating the population statistics: until {@link #endPopulationEstimate()}, every
+     * forward normalizes with its batch statistics and folds them into the running estimates as a
+     * cumulative average (the k-th batch with weight 1/k, in the convention's own variance
+     * estimator and storage), in the forward pass whatever the convention, without touching
+     * numBatchesTracked. The first batch replaces the old estimates entirely.
+     */
+    public void beginPopulationEstimate() {
+        if (!trackRunningStats) throw new IllegalStateException(describe() + ": keeps no running statistics to re-estimate");
+        estimateCount = 0;
+    }
+
+    /** Ends the re-estimation; returns how many batches it averaged. */
+    public long endPopulationEstimate() {
+        long k = Math.max(estimateCount, 0);
+        estimateCount = -1;
+        return k;
     }
 
     // ---- switches ------------------------------------------------------------------------
