@@ -2,9 +2,7 @@ package org.norm4j.cli;
 
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.HeatMapChart;
@@ -12,8 +10,9 @@ import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.norm4j.io.AtomicFile;
 
-/** The PNGs a run writes (XChart), each written to a temporary file and moved into place. */
+/** The PNGs a run writes (XChart), each written atomically. */
 final class Plots {
     private Plots() {}
 
@@ -29,6 +28,17 @@ final class Plots {
         if (!rows.isEmpty() && rows.get(0).length > 5) {
             chart.addSeries("test acc (plain running stats)", epochs, column(rows, 5)).setMarker(SeriesMarkers.TRIANGLE_UP);
         }
+        write(png, chart);
+    }
+
+    /** One curve: a column of a run's metrics rows against the epoch. */
+    record Series(String name, List<double[]> rows, int column) {}
+
+    static void compare(Path png, List<Series> series, String title) throws IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(550).title(title).xAxisTitle("epoch").yAxisTitle("loss / accuracy").build();
+        chart.getStyler().setChartBackgroundColor(Color.WHITE);
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
+        for (Series s : series) chart.addSeries(s.name(), column(s.rows(), 0), column(s.rows(), s.column()));
         write(png, chart);
     }
 
@@ -54,15 +64,6 @@ final class Plots {
     }
 
     private static void write(Path png, org.knowm.xchart.internal.chartpart.Chart<?, ?> chart) throws IOException {
-        Path dir = png.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, ".plot-", ".png");
-        try {
-            try (var out = Files.newOutputStream(tmp)) {
-                BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
-            }
-            Files.move(tmp, png, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.writeStream(png, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
     }
 }

@@ -8,10 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,7 +16,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The Hugging Face safetensors format: an 8-byte little-endian unsigned header length N, N bytes
@@ -311,41 +307,17 @@ public final class SafeTensors {
         write(file, tensors, metadata, tmp -> {});
     }
 
-    /** A step run just before the rename; tests use it to simulate a failure after the temporary file is written. */
-    @FunctionalInterface
-    interface BeforeCommit {
-        void run(Path tmp) throws IOException;
-    }
-
-    static void write(Path file, Map<String, Entry> tensors, Map<String, String> metadata, BeforeCommit beforeCommit) throws IOException {
+    static void write(Path file, Map<String, Entry> tensors, Map<String, String> metadata, AtomicFile.BeforeCommit beforeCommit)
+            throws IOException {
         if (file == null || tensors == null) throw new IllegalArgumentException("SafeTensors.write: file and tensors must not be null");
         List<Entry> order = new ArrayList<>(tensors.size());
         byte[] header = encodeHeader(tensors, metadata == null ? Map.of() : metadata, order);
-        Path target = file.toAbsolutePath();
-        Path dir = target.getParent();
-        Path tmp = createTemp(dir, target.getFileName().toString());
-        boolean committed = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-                writeFully(ch, len);
-                writeFully(ch, ByteBuffer.wrap(header));
-                for (Entry e : order) writeFully(ch, ByteBuffer.wrap(e.data()));
-                ch.force(true);
-            }
-            beforeCommit.run(tmp);
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            committed = true;
-        } finally {
-            if (!committed) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException | RuntimeException ignored) {
-                    // the original failure is the one to report; a leftover ".tmp" is named like the target
-                }
-            }
-        }
-        syncDirectory(dir);
+        AtomicFile.write(file, ch -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            AtomicFile.writeFully(ch, len);
+            AtomicFile.writeFully(ch, ByteBuffer.wrap(header));
+            for (Entry e : order) AtomicFile.writeFully(ch, ByteBuffer.wrap(e.data()));
+        }, beforeCommit);
     }
 
     /** The padded header bytes; fills {@code order} with the entries in data order. Validates before anything is written. */
@@ -419,31 +391,6 @@ public final class SafeTensors {
         return sb.append('"');
     }
 
-    /** A new, empty file named after the target in the same directory (so that the rename is atomic), with default permissions. */
-    private static Path createTemp(Path dir, String name) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-            try {
-                Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-                return tmp;
-            } catch (FileAlreadyExistsException e) {
-                if (attempt == 16) throw e;
-            }
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) ch.write(buf);
-    }
-
-    /** Makes the rename itself durable where the platform allows opening a directory (Linux, macOS); elsewhere a no-op. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | RuntimeException unsupported) {
-            // Windows cannot open a directory; the rename has happened either way
-        }
-    }
 
     // ---- helpers ---------------------------------------------------------------------------
 
