@@ -8,41 +8,17 @@ running averages, so test_acc_running equals it) and prints one line per epoch.
 
 Run with Debian's PyTorch:  /usr/bin/python3 tools/d2l_lenet_pytorch.py --threads 1 --out pytorch.csv
 """
-import argparse, gzip, os, struct, time
-import numpy as np
+import argparse, time
+
 import torch
 from torch import nn
 
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    _, _, dtype, rank = struct.unpack(">BBBB", data[:4])
-    dims = struct.unpack(">" + "I" * rank, data[4:4 + 4 * rank])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
-
-
-def load(d, train):
-    p = "train" if train else "t10k"
-    x = idx(os.path.join(d, p + "-images-idx3-ubyte.gz")).astype(np.float32) / 255.0
-    y = idx(os.path.join(d, p + "-labels-idx1-ubyte.gz")).astype(np.int64)
-    return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
-
-
-def lenet_bn():
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
-        nn.Linear(16 * 4 * 4, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
-        nn.Linear(84, 10))
+from d2l import DEFAULT_DATA, fashion_mnist, lenet_bn
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=os.environ.get("NORM4J_DATA", "/usr/share/datasets/fashion-mnist"))
+    ap.add_argument("--data", default=DEFAULT_DATA)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1.0)
@@ -52,8 +28,8 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    xtr, ytr = load(a.data, True)
-    xte, yte = load(a.data, False)
+    xtr, ytr = fashion_mnist(a.data, True)
+    xte, yte = fashion_mnist(a.data, False)
     net = lenet_bn()
     for m in net:
         if isinstance(m, (nn.Linear, nn.Conv2d)):

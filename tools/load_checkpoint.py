@@ -22,7 +22,6 @@ The safetensors file is read with the `safetensors` package when it is installed
     /usr/bin/python3 tools/load_checkpoint.py /tmp/lenet.safetensors
 """
 import argparse
-import gzip
 import json
 import os
 import struct
@@ -32,20 +31,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from d2l import lenet_bn, fashion_mnist
+
 DTYPES = {"F32": "<f4", "F64": "<f8", "I64": "<i8", "I32": "<i4", "F16": "<f2",
           "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?"}
 MAX_HEADER = 100_000_000
-
-
-def lenet_bn():
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
-        nn.Linear(16 * 4 * 4, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
-        nn.Linear(84, 10))
 
 
 def read_safetensors(path):
@@ -93,32 +83,6 @@ def read_safetensors(path):
     return state
 
 
-def read_idx(path, magic):
-    with gzip.open(path, "rb") as f:
-        blob = f.read()
-    (m,) = struct.unpack(">I", blob[:4])
-    if m != magic:
-        sys.exit("%s: IDX magic 0x%08x, expected 0x%08x" % (path, m, magic))
-    ndim = m & 0xFF
-    dims = struct.unpack(">" + "I" * ndim, blob[4:4 + 4 * ndim])
-    arr = np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * ndim)
-    if arr.size != int(np.prod(dims)):
-        sys.exit("%s: %d values for dims %r" % (path, arr.size, dims))
-    return arr.reshape(dims)
-
-
-def fashion_mnist_test(data_dir):
-    images = os.path.join(data_dir, "t10k-images-idx3-ubyte.gz")
-    labels = os.path.join(data_dir, "t10k-labels-idx1-ubyte.gz")
-    for p in (images, labels):
-        if not os.path.isfile(p):
-            sys.exit("missing %s: install Debian's dataset-fashion-mnist, or pass --data DIR "
-                     "(a directory with the four Fashion-MNIST gzip IDX files)" % p)
-    x = read_idx(images, 0x00000803).astype(np.float32) / np.float32(255)
-    y = read_idx(labels, 0x00000801).astype(np.int64)
-    return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint", help="a safetensors file with PyTorch state-dict keys")
@@ -131,7 +95,7 @@ def main():
     state = read_safetensors(args.checkpoint)
     net.load_state_dict(state, strict=True)
     net.eval()
-    x, y = fashion_mnist_test(args.data)
+    x, y = fashion_mnist(args.data, train=False)
     correct = 0
     with torch.no_grad():
         for i in range(0, len(y), args.batch):

@@ -33,6 +33,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from d2l import lenet_bn
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "norm4j-core", "src", "test", "resources", "io")
 BAD_DIR = os.path.join(OUT_DIR, "bad-safetensors")
@@ -122,18 +124,6 @@ def bn_model():
     with torch.no_grad():
         y0, y1 = net[0](x0), net[1](x1)
     return net, {"x0": x0.numpy(), "y0": y0.numpy(), "x1": x1.numpy(), "y1": y1.numpy()}
-
-
-def lenet_bn():
-    """The d2l LeNet with batch normalization, exactly as tools/load_checkpoint.py builds it."""
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
-        nn.Linear(16 * 4 * 4, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
-        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
-        nn.Linear(84, 10))
 
 
 def valid_header(**override):
