@@ -49,15 +49,15 @@ final class EvalCommand implements Callable<Integer> {
         Sequential model = LeNet.build(LeNet.Norm.valueOf(n.toUpperCase(Locale.ROOT)), c, 0);
         StateDict.load(model, checkpoint);
         Dataset test = FashionMnist.load(FashionMnist.resolveDir(data), false);
-        int[][] cm = Trainer.confusion(model, test, 1000, 10);
+        int[][] cm = Trainer.confusion(model, test, 1000, test.classes().size());
         PrintWriter w = spec.commandLine().getOut();
         long correct = 0;
-        for (int i = 0; i < 10; i++) correct += cm[i][i];
+        for (int i = 0; i < cm.length; i++) correct += cm[i][i];
         w.printf(Locale.ROOT, "test accuracy %.4f (%d of %d)%n", (double) correct / test.size(), correct, test.size());
         List<String> classes = test.classes();
-        for (int i = 0; i < 10; i++) {
+        for (int i = 0; i < cm.length; i++) {
             int total = 0;
-            for (int j = 0; j < 10; j++) total += cm[i][j];
+            for (int j = 0; j < cm.length; j++) total += cm[i][j];
             w.printf(Locale.ROOT, "  %-12s %.4f%n", classes.get(i), total == 0 ? 0 : (double) cm[i][i] / total);
         }
         Path dir = out != null ? out : checkpoint.toAbsolutePath().getParent();

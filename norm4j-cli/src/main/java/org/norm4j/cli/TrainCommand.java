@@ -168,12 +168,7 @@ final class TrainCommand implements Callable<Integer> {
             var trainingStats = PreciseBn.snapshot(model);
             try {
                 if (preciseBn > 0) {
-                    int e = epoch;
-                    PreciseBn.recompute(model, () -> new java.util.Iterator<org.norm4j.tensor.Tensor>() {
-                        final java.util.Iterator<DataLoader.Batch> it = loader.epoch(e - 1).iterator();
-                        public boolean hasNext() { return it.hasNext(); }
-                        public org.norm4j.tensor.Tensor next() { return it.next().x(); }
-                    }, preciseBn);
+                    PreciseBn.recompute(model, loader, epoch - 1, preciseBn);
                     testAcc = Trainer.accuracy(model, test, 1000);
                 }
                 StateDict.save(model, runDir.resolve("model.safetensors"), meta);

@@ -2,9 +2,11 @@ package org.norm4j.train;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.norm4j.autograd.Autograd;
+import org.norm4j.data.DataLoader;
 import org.norm4j.nn.Module;
 import org.norm4j.nn.norm.BatchNorm;
 import org.norm4j.tensor.Tensor;
@@ -60,6 +62,23 @@ public final class PreciseBn {
             for (BatchNorm bn : bns) bn.endPopulationEstimate();
         }
         return used;
+    }
+
+    /** Recomputes over the first {@code k} batches of {@code loader}'s order for {@code epoch} (0-based). */
+    public static int recompute(Module model, DataLoader loader, int epoch, int k) {
+        return recompute(model, () -> new Iterator<Tensor>() {
+            private final Iterator<DataLoader.Batch> batches = loader.epoch(epoch).iterator();
+
+            @Override
+            public boolean hasNext() {
+                return batches.hasNext();
+            }
+
+            @Override
+            public Tensor next() {
+                return batches.next().x();
+            }
+        }, k);
     }
 
     static List<BatchNorm> batchNorms(Module model) {

@@ -66,7 +66,7 @@ public final class Trainer {
 
     /** Accuracy in eval mode without gradients; the module's mode is restored afterwards. */
     public static double accuracy(Module model, Dataset data, int batchSize) {
-        int[][] cm = confusion(model, data, batchSize, 10);
+        int[][] cm = confusion(model, data, batchSize, data.classes().size());
         long correct = 0, total = 0;
         for (int i = 0; i < cm.length; i++) {
             for (int j = 0; j < cm.length; j++) {
