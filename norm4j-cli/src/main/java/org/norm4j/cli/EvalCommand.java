@@ -10,7 +10,6 @@ import java.util.concurrent.Callable;
 import org.norm4j.data.Dataset;
 import org.norm4j.data.FashionMnist;
 import org.norm4j.io.SafeTensors;
-import org.norm4j.io.StateDict;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.norm.Convention;
 import org.norm4j.train.LeNet;
@@ -47,7 +46,7 @@ final class EvalCommand implements Callable<Integer> {
         String n = norm != null ? norm : meta.getOrDefault("norm", "batch");
         Convention c = convention != null ? convention : Convention.valueOf(meta.getOrDefault("convention", "PYTORCH"));
         Sequential model = LeNet.build(LeNet.Norm.valueOf(n.toUpperCase(Locale.ROOT)), c, 0);
-        StateDict.load(model, checkpoint);
+        Checkpoints.load(model, checkpoint, "LeNet with " + n + " norm");
         Dataset test = FashionMnist.load(FashionMnist.resolveDir(data), false);
         int[][] cm = Trainer.confusion(model, test, 1000, test.classes().size());
         PrintWriter w = spec.commandLine().getOut();

@@ -37,7 +37,9 @@ public final class Main implements Runnable {
             String what = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
             if (ex instanceof java.nio.file.NoSuchFileException) what = "no such file: " + ex.getMessage();
             cmd.getErr().println("norm4j " + cmd.getCommandName() + ": " + what);
-            if (main.verbose) ex.printStackTrace(cmd.getErr());
+            if (main.verbose) {
+                ex.printStackTrace(cmd.getErr());   // includes the cause, e.g. the full state-dict report
+            }
             cmd.getErr().flush();
             return 1;
         });

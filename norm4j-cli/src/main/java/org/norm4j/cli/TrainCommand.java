@@ -114,7 +114,7 @@ final class TrainCommand implements Callable<Integer> {
         List<double[]> rows = new java.util.ArrayList<>();
         Optimizer opt = optimizer(model);
         if (resume != null) {
-            Map<String, String> meta = StateDict.load(model, resume);
+            Map<String, String> meta = Checkpoints.load(model, resume, "LeNet with " + norm + " norm");
             int done = Integer.parseInt(meta.getOrDefault("epoch", "0"));
             startEpoch = done + 1;
             if (runDir == null) runDir = resume.toAbsolutePath().getParent();

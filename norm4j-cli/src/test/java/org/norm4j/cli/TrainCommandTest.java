@@ -152,7 +152,8 @@ class TrainCommandTest {
                 "--no-progress").exit);
         Run other = run("eval", "--checkpoint", none.resolve("model.safetensors").toString(), "--norm", "batch", "--data", data.toString());
         assertEquals(1, other.exit);
-        assertTrue(other.err.contains("Missing key") || other.err.contains("missing"), other.err);
+        assertTrue(other.err.contains("is not a checkpoint of LeNet with batch norm") && other.err.contains("another --norm"), other.err);
+        assertEquals(1, other.err.strip().lines().count(), other.err);
 
         Run verbose = run("train", "--data", dir.resolve("nowhere").toString(), "--verbose");
         assertTrue(verbose.err.contains("\tat "), "stack trace with --verbose");
