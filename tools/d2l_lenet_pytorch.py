@@ -6,7 +6,7 @@ batch 256, 10 epochs, Xavier-uniform weights (d2l's train_ch6), on the real Fash
 from the gzip IDX files. Writes a CSV with norm4j's metrics.csv columns (test_acc with the plain
 running averages, so test_acc_running equals it) and prints one line per epoch.
 
-Run with Debian's PyTorch:  /usr/bin/python3 tools/d2l_lenet_pytorch.py --threads 1 --out pytorch.csv
+Run with Debian's PyTorch:  /usr/bin/python3 tools/d2l_lenet_pytorch.py --threads 1 --out pytorch.csv [--save model.safetensors]
 """
 import argparse, time
 
@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--save", default=None, help="write the final state dict as safetensors (d2l keys), e.g. for norm4j recalibrate")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -58,6 +59,10 @@ def main():
             acc = sum((net(xte[i:i + 1000]).argmax(1) == yte[i:i + 1000]).sum().item() for i in range(0, len(yte), 1000)) / len(yte)
         rows.append((epoch, lsum / len(ytr), correct / len(ytr), acc, secs, acc))
         print(f"pytorch epoch {epoch:2d}: loss {lsum / len(ytr):.4f}, train acc {correct / len(ytr):.4f}, test acc {acc:.4f}, {secs:.1f} s", flush=True)
+    if a.save:
+        from make_safetensors_fixture import save_state_dict
+        save_state_dict(net.state_dict(), a.save, {"format": "pt", "norm": "batch", "convention": "PYTORCH",
+                                                   "epoch": str(a.epochs), "trained_by": "tools/d2l_lenet_pytorch.py (PyTorch %s)" % torch.__version__})
     if a.out:
         with open(a.out, "w") as f:
             f.write("epoch,train_loss,train_acc,test_acc,seconds,test_acc_running\n")
