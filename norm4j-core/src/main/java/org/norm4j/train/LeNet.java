@@ -37,9 +37,20 @@ import org.norm4j.tensor.Rng;
 public final class LeNet {
     public enum Norm { BATCH, LAYER, GROUP, NONE }
 
+    /** Where the normalization sits in each block: before the sigmoid (d2l, folds) or after it (does not fold). */
+    public enum Placement { NORM_ACT, ACT_NORM }
+
     private LeNet() {}
 
     public static Sequential build(Norm norm, Convention convention, long seed) {
+        return build(norm, convention, Placement.NORM_ACT, seed);
+    }
+
+    /**
+     * With {@code ACT_NORM} every block is conv/linear → sigmoid → norm instead of conv/linear →
+     * norm → sigmoid; the layer indices (and so the checkpoint keys) shift accordingly.
+     */
+    public static Sequential build(Norm norm, Convention convention, Placement placement, long seed) {
         Rng rng = new Rng(seed);
         List<Module> layers = new ArrayList<>();
         Conv2d c1 = new Conv2d(1, 6, 5), c2 = new Conv2d(6, 16, 5);
@@ -49,20 +60,16 @@ public final class LeNet {
             Init.torchDefault(c.bias(), Init.fans(c.weight().shape())[0], rng);
         }
         layers.add(c1);
-        addNorm(layers, norm, convention, 6, true);
-        layers.add(new Sigmoid());
+        block(layers, norm, convention, placement, 6, true);
         layers.add(new AvgPool2d(2, 2, 0));
         layers.add(c2);
-        addNorm(layers, norm, convention, 16, true);
-        layers.add(new Sigmoid());
+        block(layers, norm, convention, placement, 16, true);
         layers.add(new AvgPool2d(2, 2, 0));
         layers.add(new Flatten());
         layers.add(l1);
-        addNorm(layers, norm, convention, 120, false);
-        layers.add(new Sigmoid());
+        block(layers, norm, convention, placement, 120, false);
         layers.add(l2);
-        addNorm(layers, norm, convention, 84, false);
-        layers.add(new Sigmoid());
+        block(layers, norm, convention, placement, 84, false);
         layers.add(l3);
         for (Module m : layers) {
             Parameter w = m.namedParameters().get("weight");
@@ -72,6 +79,13 @@ public final class LeNet {
             }
         }
         return new Sequential(layers);
+    }
+
+    /** The normalization and the sigmoid after a conv/linear layer, in the placement's order. */
+    private static void block(List<Module> layers, Norm norm, Convention convention, Placement placement, int features, boolean conv) {
+        if (placement == Placement.ACT_NORM) layers.add(new Sigmoid());
+        addNorm(layers, norm, convention, features, conv);
+        if (placement == Placement.NORM_ACT) layers.add(new Sigmoid());
     }
 
     private static void addNorm(List<Module> layers, Norm norm, Convention convention, int features, boolean conv) {
