@@ -5,7 +5,7 @@ import org.norm4j.tensor.Shape;
 import org.norm4j.tensor.Tensor;
 
 /** Shared checks of the pooling layers over [N, C, H, W]. */
-abstract class Pool2d extends Module {
+public abstract class Pool2d extends Module {
     final int kernel;
     final int stride;
     final int padding;
@@ -18,6 +18,18 @@ abstract class Pool2d extends Module {
         this.kernel = kernel;
         this.stride = stride;
         this.padding = padding;
+    }
+
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    public int padding() {
+        return padding;
     }
 
     void check(Tensor x) {

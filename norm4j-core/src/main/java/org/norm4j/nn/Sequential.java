@@ -43,6 +43,16 @@ public final class Sequential extends Module {
         return List.copyOf(layers);
     }
 
+    /** The layers with nested Sequentials opened up, in order (how folding and ONNX export see a network). */
+    public List<Module> flattenedLayers() {
+        List<Module> all = new ArrayList<>();
+        for (Module m : layers) {
+            if (m instanceof Sequential s) all.addAll(s.flattenedLayers());
+            else all.add(m);
+        }
+        return all;
+    }
+
     @Override
     public String describe() {
         StringBuilder sb = new StringBuilder("Sequential(");

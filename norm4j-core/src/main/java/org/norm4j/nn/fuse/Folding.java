@@ -51,7 +51,7 @@ public final class Folding {
      *                               statistics, which a training-mode BN does not normalize with)
      */
     public static Result fold(Sequential model) {
-        List<Module> layers = flatten(model);
+        List<Module> layers = model.flattenedLayers();
         for (int i = 0; i < layers.size(); i++) {
             if (layers.get(i).isTraining() && layers.get(i) instanceof BatchNorm) {
                 throw new IllegalStateException("fold: layer " + i + " (" + layers.get(i).describe()
@@ -89,16 +89,6 @@ public final class Folding {
         Sequential folded = new Sequential(out);
         folded.eval();
         return new Result(folded, report);
-    }
-
-    /** Nested Sequentials (e.g. Lasagne-style blocks) opened up, in order; indices in the report count these layers. */
-    static List<Module> flatten(Sequential model) {
-        List<Module> all = new ArrayList<>();
-        for (Module m : model.layers()) {
-            if (m instanceof Sequential s) all.addAll(flatten(s));
-            else all.add(m);
-        }
-        return all;
     }
 
     private static String whyNot(BatchNorm bn, boolean afterLinear) {
