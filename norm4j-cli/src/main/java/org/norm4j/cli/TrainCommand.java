@@ -3,6 +3,7 @@ package org.norm4j.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
@@ -16,6 +17,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.norm4j.data.DataLoader;
 import org.norm4j.data.Dataset;
 import org.norm4j.data.FashionMnist;
+import org.norm4j.io.AtomicFile;
 import org.norm4j.io.StateDict;
 import org.norm4j.kernels.Gemm;
 import org.norm4j.nn.Sequential;
@@ -37,6 +39,13 @@ import picocli.CommandLine.Option;
  * and a run directory holding metrics.csv, curves.png, model.safetensors (PyTorch's key names,
  * written atomically after every epoch, with precise-BN statistics), train-state.safetensors (the
  * raw running statistics and optimizer state, for an exact --resume) and run.json.
+ *
+ * <p>Interruptions: each epoch ends with metrics.csv, then train-state.safetensors (the previous
+ * one first renamed to train-state.previous.safetensors), then model.safetensors, then the
+ * previous state is deleted; each file is replaced atomically. A process killed anywhere leaves a
+ * model.safetensors of some epoch E and a train state of the same epoch E in one of the two
+ * files, so --resume continues bit for bit, and metrics rows after E are dropped. Divergence and
+ * running out of memory end the command with one line, before that epoch's files are written.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train LeNet with batch normalization on Fashion-MNIST (the d2l recipe by default).")
@@ -99,13 +108,24 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The train state of the epoch before, kept until the next model.safetensors is in place. */
+    static final String PREVIOUS_STATE = "train-state.previous.safetensors";
+
     @Override
     public Integer call() throws Exception {
         validate();
         PrintWriter outw = spec.commandLine().getOut();
         LeNet.Norm normKind = LeNet.Norm.valueOf(norm.toUpperCase(Locale.ROOT));
         Path dataDir = FashionMnist.resolveDir(data);
-        Dataset train = FashionMnist.load(dataDir, true), test = FashionMnist.load(dataDir, false);
+        Dataset train, test;
+        try {
+            train = FashionMnist.load(dataDir, true);
+            test = FashionMnist.load(dataDir, false);
+        } catch (OutOfMemoryError e) {
+            // the training split alone is 188 MB of floats, decoded from 47 MB of bytes
+            throw new IllegalStateException("out of memory loading Fashion-MNIST from " + dataDir + ": it needs about 0.3 GiB and the heap holds "
+                    + gib(Runtime.getRuntime().maxMemory()) + "; raise it with -Xmx (bin/norm4j: NORM4J_JAVA_OPTS=-Xmx1g)");
+        }
         if (limit != null) train = train.limit(Math.min(limit, train.size()));
 
         Sequential model = LeNet.build(normKind, convention, seed);
@@ -113,17 +133,34 @@ final class TrainCommand implements Callable<Integer> {
         Path runDir = out;
         List<double[]> rows = new java.util.ArrayList<>();
         Optimizer opt = optimizer(model);
+        boolean exactResume = false;
         if (resume != null) {
             Map<String, String> meta = Checkpoints.load(model, resume, "LeNet with " + norm + " norm");
             int done = Integer.parseInt(meta.getOrDefault("epoch", "0"));
             startEpoch = done + 1;
             if (runDir == null) runDir = resume.toAbsolutePath().getParent();
-            TrainState.restore(resume.toAbsolutePath().getParent().resolve(TrainState.FILE), done, model, opt);
+            Path stateDir = resume.toAbsolutePath().getParent();
+            exactResume = TrainState.restore(stateDir.resolve(TrainState.FILE), done, model, opt);
+            if (!exactResume && TrainState.restore(stateDir.resolve(PREVIOUS_STATE), done, model, opt)) {
+                // killed between the two checkpoint files: the state of this checkpoint's epoch is the previous one;
+                // put it back in place so that the next epoch's rotation keeps it
+                exactResume = true;
+                if (stateDir.equals(runDir.toAbsolutePath())) {
+                    Files.move(stateDir.resolve(PREVIOUS_STATE), stateDir.resolve(TrainState.FILE), StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
             rows = RunFiles.readMetrics(runDir.resolve("metrics.csv"));
             rows.removeIf(r -> r[0] > done);   // rows of an epoch whose checkpoint was not written
         }
         if (runDir == null) runDir = Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(runDir);
+        for (String f : new String[] {"model.safetensors", TrainState.FILE, PREVIOUS_STATE, "metrics.csv", "curves.png", "run.json"}) {
+            AtomicFile.deleteLeftovers(runDir.resolve(f));   // temporary files of a write that was killed
+        }
+        int batchImages = Math.min(batchSize, train.size());
+        long stepBytes = Trainer.stepBytes(model, new int[] {1, train.height(), train.width()}, batchImages);
+        checkHeap(stepBytes, batchImages, train, test);
 
         LrSchedule lrs = switch (schedule) {
             case constant -> LrSchedule.constant(lr);
@@ -135,58 +172,124 @@ final class TrainCommand implements Callable<Integer> {
         outw.printf(Locale.ROOT, "norm4j train: LeNet (%s norm, %s) on %d Fashion-MNIST images, %d epochs, batch %d, %s lr %s; BLAS %s; run directory %s%n",
                 norm, convention, train.size(), epochs, batchSize, optimizer, lr, Gemm.implementation(), runDir);
         if (startEpoch > 1) outw.printf(Locale.ROOT, "resuming after epoch %d from %s%n", startEpoch - 1, resume);
+        if (resume != null && !exactResume) {
+            outw.printf(Locale.ROOT, "note: no %s of epoch %d beside the checkpoint: the optimizer state and the raw BN statistics start "
+                    + "from the checkpoint, so the run goes on correctly but not bit for bit as an uninterrupted one%n", TrainState.FILE, startEpoch - 1);
+        }
         outw.flush();
 
         for (int epoch = startEpoch; epoch <= epochs; epoch++) {
-            opt.lr(lrs.lr(epoch - 1));
-            long t0 = System.nanoTime();
-            double[] lossAcc;
-            try (ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch, epochs))
-                    .setInitialMax(loader.batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                    .continuousUpdate().setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
-                lossAcc = Trainer.trainEpoch(model, loader, opt, epoch, new Trainer.Listener() {
-                    @Override
-                    public void batchDone(int e, int batch, int batches, double meanLoss, double imagesPerSecond) {
-                        if (bar != null) {
-                            bar.stepTo(batch);
-                            bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f, %.0f img/s", meanLoss, imagesPerSecond));
-                        }
-                    }
-                });
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            double testAccRunning = Trainer.accuracy(model, test, 1000);
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("epoch", String.valueOf(epoch));
-            meta.put("norm", norm);
-            meta.put("convention", convention.name());
-            meta.put("precise_bn", String.valueOf(preciseBn));
-            meta.put("model", "norm4j LeNet (d2l nn.Sequential keys)");
-            // The raw training state first (exact resume), then the deployable model.
-            TrainState.save(runDir.resolve(TrainState.FILE), epoch, model, opt);
-            double testAcc = testAccRunning;
-            var trainingStats = PreciseBn.snapshot(model);
             try {
-                if (preciseBn > 0) {
-                    PreciseBn.recompute(model, loader, epoch - 1, preciseBn);
-                    testAcc = Trainer.accuracy(model, test, 1000);
-                }
-                StateDict.save(model, runDir.resolve("model.safetensors"), meta);
-            } finally {
-                PreciseBn.restore(trainingStats);   // training continues exactly as without precise BN
+                epoch(epoch, model, opt, lrs, loader, train, test, runDir, rows, normKind, outw);
+            } catch (OutOfMemoryError e) {
+                throw new IllegalStateException("out of memory in epoch " + epoch + ": " + memoryAdvice(stepBytes, batchImages, train, test));
             }
-            rows.add(new double[] {epoch, lossAcc[0], lossAcc[1], testAcc, seconds, testAccRunning});
-            RunFiles.writeMetrics(runDir.resolve("metrics.csv"), rows);
-            Plots.curves(runDir.resolve("curves.png"), rows, "LeNet (" + norm + " norm) on Fashion-MNIST");
-            outw.printf(Locale.ROOT, "epoch %2d: loss %.4f, train acc %.4f, test acc %.4f%s, %.1f s (%.0f img/s)%n",
-                    epoch, lossAcc[0], lossAcc[1], testAcc,
-                    preciseBn > 0 && normKind == LeNet.Norm.BATCH ? String.format(Locale.ROOT, " (running stats: %.4f)", testAccRunning) : "",
-                    seconds, train.size() / seconds);
-            outw.flush();
         }
         outw.printf("wrote %s (metrics.csv, curves.png, model.safetensors, run.json)%n", runDir);
         outw.flush();
         return 0;
+    }
+
+    /** Trains and evaluates one epoch, then writes metrics.csv, the two checkpoint files and curves.png. */
+    private void epoch(int epoch, Sequential model, Optimizer opt, LrSchedule lrs, DataLoader loader, Dataset train, Dataset test,
+                       Path runDir, List<double[]> rows, LeNet.Norm normKind, PrintWriter outw) throws java.io.IOException {
+        opt.lr(lrs.lr(epoch - 1));
+        long t0 = System.nanoTime();
+        double[] lossAcc;
+        try (ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch, epochs))
+                .setInitialMax(loader.batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
+                .continuousUpdate().setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+            lossAcc = Trainer.trainEpoch(model, loader, opt, epoch, new Trainer.Listener() {
+                @Override
+                public void batchDone(int e, int batch, int batches, double meanLoss, double imagesPerSecond) {
+                    if (bar != null) {
+                        bar.stepTo(batch);
+                        bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f, %.0f img/s", meanLoss, imagesPerSecond));
+                    }
+                }
+            });
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double testAccRunning = Trainer.accuracy(model, test, 1000);
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("epoch", String.valueOf(epoch));
+        meta.put("norm", norm);
+        meta.put("convention", convention.name());
+        meta.put("precise_bn", String.valueOf(preciseBn));
+        meta.put("model", "norm4j LeNet (d2l nn.Sequential keys)");
+        double testAcc = testAccRunning;
+        var trainingStats = PreciseBn.snapshot(model);
+        var checkpointStats = trainingStats;
+        try {
+            if (preciseBn > 0) {
+                PreciseBn.recompute(model, loader, epoch - 1, preciseBn);
+                testAcc = Trainer.accuracy(model, test, 1000);
+                checkpointStats = PreciseBn.snapshot(model);
+            }
+        } finally {
+            PreciseBn.restore(trainingStats);   // training continues exactly as without precise BN
+        }
+        // Order matters for a process killed in between (see the class comment): metrics.csv first
+        // (a resume drops rows past its checkpoint), then the raw training state of this epoch with
+        // the previous epoch's kept aside, then the deployable model.
+        rows.add(new double[] {epoch, lossAcc[0], lossAcc[1], testAcc, seconds, testAccRunning});
+        RunFiles.writeMetrics(runDir.resolve("metrics.csv"), rows);
+        // train-state.safetensors matches the model.safetensors in place (a resume restored that invariant)
+        Path state = runDir.resolve(TrainState.FILE), previous = runDir.resolve(PREVIOUS_STATE);
+        if (Files.exists(state)) Files.move(state, previous, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        TrainState.save(state, epoch, model, opt);
+        try {
+            PreciseBn.restore(checkpointStats);
+            StateDict.save(model, runDir.resolve("model.safetensors"), meta);
+        } finally {
+            PreciseBn.restore(trainingStats);
+        }
+        Files.deleteIfExists(previous);
+        Plots.curves(runDir.resolve("curves.png"), rows, "LeNet (" + norm + " norm) on Fashion-MNIST");
+        outw.printf(Locale.ROOT, "epoch %2d: loss %.4f, train acc %.4f, test acc %.4f%s, %.1f s (%.0f img/s)%n",
+                epoch, lossAcc[0], lossAcc[1], testAcc,
+                preciseBn > 0 && normKind == LeNet.Norm.BATCH ? String.format(Locale.ROOT, " (running stats: %.4f)", testAccRunning) : "",
+                seconds, train.size() / seconds);
+        outw.flush();
+        double uniform = Math.log(train.classes().size());
+        if (lossAcc[0] > 2 * uniform) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "norm4j train: warning: epoch %d's mean training loss %.4f is over twice that of guessing uniformly "
+                    + "(ln %d = %.4f): the learning rate is probably too high; try a lower --lr%n", epoch, lossAcc[0], train.classes().size(), uniform);
+            err.flush();
+        }
+    }
+
+    /** Refuses, before training, a batch whose step would not fit in the heap beside the data set. */
+    private void checkHeap(long stepBytes, int batchImages, Dataset train, Dataset test) {
+        long heap = Runtime.getRuntime().maxMemory();
+        if (heap == Long.MAX_VALUE) return;   // no limit known
+        long available = heap - dataBytes(train, test);
+        if (stepBytes > available) {
+            throw new IllegalArgumentException(memoryAdvice(stepBytes, batchImages, train, test));
+        }
+    }
+
+    private String memoryAdvice(long stepBytes, int batchImages, Dataset train, Dataset test) {
+        long heap = Runtime.getRuntime().maxMemory(), available = heap - dataBytes(train, test);
+        long perImage = Math.max(1, stepBytes / batchImages);
+        long fits = Math.max(0, available / perImage * 3 / 4);   // leave a quarter to the collector and the evaluation
+        String size = batchImages == batchSize ? "a batch of " + batchImages + " images"
+                : "a batch of " + batchImages + " images (--batch-size " + batchSize + ", the whole training set)";
+        long wanted = heap - available + stepBytes / 3 * 4;
+        return String.format(Locale.ROOT, "%s needs about %s of activations and gradients per training step; the heap holds %s (-Xmx), "
+                + "%s of it taken by the data set: use a smaller --batch-size (about %d fits) or a larger heap (-Xmx%dg; bin/norm4j "
+                + "reads NORM4J_JAVA_OPTS)", size, gib(stepBytes), gib(heap), gib(heap - available), fits, wanted / (1L << 30) + 1);
+    }
+
+    private static long dataBytes(Dataset train, Dataset test) {
+        return ((long) train.images().length + test.images().length) * Float.BYTES + ((long) train.size() + test.size()) * Integer.BYTES;
+    }
+
+    static String gib(long bytes) {
+        double g = bytes / (double) (1L << 30);
+        return g >= 10 ? String.format(Locale.ROOT, "%.0f GiB", g)
+                : g >= 0.1 ? String.format(Locale.ROOT, "%.1f GiB", g) : String.format(Locale.ROOT, "%.0f MiB", bytes / (double) (1L << 20));
     }
 
     private Optimizer optimizer(Sequential model) {

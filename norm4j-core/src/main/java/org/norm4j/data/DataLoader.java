@@ -67,7 +67,7 @@ public final class DataLoader {
     /** Batches in every epoch: {@code ceil(N / batchSize)}, or {@code floor} with dropLast. */
     public int batchesPerEpoch() {
         int n = data.size();
-        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
+        return dropLast ? n / batchSize : (int) (((long) n + batchSize - 1) / batchSize);   // long: n + batchSize overflows int
     }
 
     /** The item indices of epoch {@code epoch} in the order they are served (all N, dropLast or not). */

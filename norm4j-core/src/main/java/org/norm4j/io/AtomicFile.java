@@ -37,6 +37,46 @@ public final class AtomicFile {
         write(file, content, tmp -> {});
     }
 
+    /**
+     * Test-only: with {@code -Dnorm4j.test.pauseBeforeCommitMs=N} (and, optionally,
+     * {@code -Dnorm4j.test.pauseBeforeCommitFile=NAME} to pause for that target file name only),
+     * sleeps N ms after the content is on disk and before the rename, so that a test can kill the
+     * process in the middle of a write. Unset, it does nothing.
+     */
+    private static void testPause(Path tmp) {
+        long ms = Long.getLong("norm4j.test.pauseBeforeCommitMs", 0);
+        if (ms <= 0) return;
+        String only = System.getProperty("norm4j.test.pauseBeforeCommitFile");
+        if (only != null && !tmp.getFileName().toString().startsWith("." + only + ".")) return;
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Deletes the temporary files that writes of {@code file} left behind when their process was
+     * killed before the rename (".name.hex.tmp" beside it); returns how many. The target itself is
+     * never touched. Call it only while no other process writes {@code file}.
+     */
+    public static int deleteLeftovers(Path file) throws IOException {
+        Path target = file.toAbsolutePath();
+        String prefix = "." + target.getFileName() + ".";
+        int n = 0;
+        try (var files = Files.newDirectoryStream(target.getParent(), p -> {
+            String f = p.getFileName().toString();
+            return f.startsWith(prefix) && f.endsWith(".tmp") && f.substring(prefix.length(), f.length() - 4).matches("[0-9a-f]{1,16}");
+        })) {
+            for (Path p : files) {
+                if (Files.deleteIfExists(p)) n++;
+            }
+        } catch (java.nio.file.NoSuchFileException absentDirectory) {
+            return 0;
+        }
+        return n;
+    }
+
     /** The content as a stream (closing it is harmless; the channel is forced and closed here). */
     public static void writeStream(Path file, StreamContent content) throws IOException {
         write(file, ch -> {
@@ -66,6 +106,7 @@ public final class AtomicFile {
                 content.writeTo(ch);
                 ch.force(true);
             }
+            testPause(tmp);
             beforeCommit.run(tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             committed = true;

@@ -1,9 +1,12 @@
 package org.norm4j.train;
 
+import java.util.Map;
 import org.norm4j.autograd.Autograd;
 import org.norm4j.data.DataLoader;
 import org.norm4j.data.Dataset;
 import org.norm4j.nn.Module;
+import org.norm4j.nn.Parameter;
+import org.norm4j.nn.Sequential;
 import org.norm4j.ops.CrossEntropy;
 import org.norm4j.optim.Optimizer;
 import org.norm4j.tensor.Tensor;
@@ -34,7 +37,9 @@ public final class Trainer {
     /**
      * Trains one epoch (1-based {@code epoch}, for messages) over {@code loader}'s order for that
      * epoch. A non-finite loss stops training with a {@link DivergedException} naming the epoch and
-     * batch, before the optimizer step, so the parameters stay those of the last good step.
+     * batch, before the optimizer step, so the parameters stay those of the last good step. A step
+     * that leaves a parameter non-finite (a finite loss whose update overflows float) stops it
+     * too, so that an epoch never ends with non-finite weights for its caller to checkpoint.
      */
     public static double[] trainEpoch(Module model, DataLoader loader, Optimizer optimizer, int epoch, Listener listener) {
         model.train();
@@ -53,6 +58,11 @@ public final class Trainer {
             }
             loss.backward();
             optimizer.step();
+            String bad = firstNonFinite(model);
+            if (bad != null) {
+                throw new DivergedException("training diverged: the update made " + bad + " non-finite at epoch " + epoch + ", batch "
+                        + (b + 1) + " of " + batches + " (loss " + l + "); try a lower learning rate (--lr)");
+            }
             int n = batch.y().length;
             lossSum += l * n;
             correct += countCorrect(logits, batch.y());
@@ -62,6 +72,50 @@ public final class Trainer {
             listener.batchDone(epoch, b, batches, lossSum / seen, seen / Math.max(secs, 1e-9));
         }
         return new double[] {lossSum / seen, (double) correct / seen};
+    }
+
+    /** "parameter 15.weight (Infinity at element 3)" for the first non-finite parameter value, or null. */
+    static String firstNonFinite(Module model) {
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            float[] v = e.getValue().data();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) return "parameter " + e.getKey() + " (" + v[i] + " at element " + i + ")";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * About how many bytes one training step over {@code batch} items of shape {@code itemShape}
+     * keeps live at its peak: the input, every layer's output (the tape holds them all until
+     * backward) and four buffers the size of the largest output (gradients and the backward's
+     * temporaries; backward frees each gradient once it has passed it on). For LeNet that is 120 KB
+     * per 28x28 image; the largest batch that trained in a 512 MB heap measured 122 KB per image.
+     * Measured by running two items through the layers of a {@link Sequential} in eval mode
+     * without gradients (the module's mode and state are left as they were); another module
+     * counts its input and output only. Parameters, optimizer state and the data set are not
+     * included.
+     */
+    public static long stepBytes(Module model, int[] itemShape, long batch) {
+        int[] shape = new int[itemShape.length + 1];
+        shape[0] = 2;   // two, not one: a batch norm without running statistics needs 2 values per channel
+        System.arraycopy(itemShape, 0, shape, 1, itemShape.length);
+        boolean wasTraining = model.isTraining();
+        long floats = 0, largest = 0;
+        model.eval();
+        try (var g = Autograd.noGrad()) {
+            Tensor x = Tensor.zeros(shape);
+            floats += x.size();
+            Iterable<Module> layers = model instanceof Sequential s ? s.layers() : java.util.List.of(model);
+            for (Module m : layers) {
+                x = m.forward(x);
+                floats += x.size();
+                largest = Math.max(largest, x.size());
+            }
+        } finally {
+            if (wasTraining) model.train();
+        }
+        return (floats + 4 * largest) / 2 * Float.BYTES * batch;
     }
 
     /** Accuracy in eval mode without gradients; the module's mode is restored afterwards. */

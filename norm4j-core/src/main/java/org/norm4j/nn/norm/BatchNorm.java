@@ -1,6 +1,7 @@
 package org.norm4j.nn.norm;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.norm4j.autograd.Autograd;
 import org.norm4j.kernels.Activation;
 import org.norm4j.kernels.Moments;
@@ -27,6 +28,12 @@ import org.norm4j.tensor.Tensor;
  *
  * <p>A failed call changes nothing: the input is validated and the statistics are computed before
  * any running estimate is written.
+ *
+ * <p>Threads: a forward that only reads the running estimates (eval mode, or use-averages without
+ * update) keeps no state and may run from any number of threads at once. A forward that updates
+ * them (training mode) is one thread's at a time: a second thread that starts one while another
+ * runs gets an {@link IllegalStateException} and changes nothing. Switching modes while another
+ * thread runs a forward is not supported.
  */
 public final class BatchNorm extends Module {
     private final Convention convention;
@@ -53,6 +60,8 @@ public final class BatchNorm extends Module {
     private boolean updateAverages = true;
     private boolean trainable = true;
     private long estimateCount = -1;   // ≥ 0 while estimating population statistics
+    /** Held while a forward (or DL4J's backward hook) updates the running estimates; one CAS per training forward. */
+    private final AtomicBoolean updating = new AtomicBoolean();
 
     private BatchNorm(Builder b) {
         this.convention = b.convention;
@@ -131,14 +140,23 @@ public final class BatchNorm extends Module {
             throw new IllegalStateException(describe() + ": in-place forward is for inference only (running statistics, "
                     + "no gradient): call eval() and run it inside Autograd.noGrad(), or build without inplace");
         }
-        Moments batch = null;
-        if (useBatch || update) {
-            if ((long) A * B < 2) {
-                throw new IllegalArgumentException(describe() + ": expected more than 1 value per channel when computing batch "
-                        + "statistics, got input shape " + Shape.str(shape) + " (use eval() or a larger batch)");
-            }
-            batch = Statistics.perChannel(x, A, C, B);
+        if ((useBatch || update) && (long) A * B < 2) {
+            throw new IllegalArgumentException(describe() + ": expected more than 1 value per channel when computing batch "
+                    + "statistics, got input shape " + Shape.str(shape) + " (use eval() or a larger batch)");
         }
+        boolean writes = estimating || (update && !updateInBackward);
+        if (!writes) return normalize(x, shape, A, C, B, useBatch, update, false);
+        enterUpdate();
+        try {
+            return normalize(x, shape, A, C, B, useBatch, update, estimating);
+        } finally {
+            updating.set(false);
+        }
+    }
+
+    /** Statistics, the normalization itself, and (when asked) the update of the running estimates. */
+    private Tensor normalize(Tensor x, int[] shape, int A, int C, int B, boolean useBatch, boolean update, boolean estimating) {
+        Moments batch = useBatch || update ? Statistics.perChannel(x, A, C, B) : null;
         double[] mean = new double[C], invStd = new double[C];
         for (int c = 0; c < C; c++) {
             if (useBatch) {
@@ -158,11 +176,26 @@ public final class BatchNorm extends Module {
             commitRunningStats(batch, cumulative, cumulative, estimateCount, false);
         } else if (update && updateInBackward) {
             Moments b = batch;
-            return BackwardHook.attach(y, () -> commitRunningStats(b));
+            return BackwardHook.attach(y, () -> {
+                enterUpdate();
+                try {
+                    commitRunningStats(b);
+                } finally {
+                    updating.set(false);
+                }
+            });
         } else if (update) {
             commitRunningStats(batch);
         }
         return y;
+    }
+
+    /** Takes the update guard, or refuses: two threads folding batches in at once would lose updates. */
+    private void enterUpdate() {
+        if (!updating.compareAndSet(false, true)) {
+            throw new IllegalStateException(describe() + " is being trained from another thread; a training-mode forward "
+                    + "updates the running statistics, so run training from one thread (eval-mode forwards may run concurrently)");
+        }
     }
 
     private void checkFinite(double[] mean, double[] invStd, Moments batch, int[] shape, boolean useBatch) {
