@@ -5,11 +5,48 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.norm4j.io.StateDict;
 import org.norm4j.io.StateDictMismatchException;
+import java.util.Locale;
 import org.norm4j.nn.Module;
+import org.norm4j.nn.Sequential;
+import org.norm4j.nn.norm.Convention;
+import org.norm4j.train.LeNet;
 
-/** Loads a checkpoint into the command's network, turning a mismatch into one line with what to do. */
+/**
+ * The LeNet a checkpoint holds, rebuilt from its metadata ("norm", "convention", "placement", as
+ * norm4j train writes them; absent: d2l's LeNet-BN, PyTorch convention, BN before the activation),
+ * and loading with a one-line error on a mismatch.
+ */
 final class Checkpoints {
     private Checkpoints() {}
+
+    /** A checkpoint's network, empty, built as its metadata says; {@code norm}/{@code convention} override when not null. */
+    static Sequential lenet(Path file, Map<String, String> meta, String norm, Convention convention) {
+        String n = norm != null ? norm : meta.getOrDefault("norm", "batch");
+        LeNet.Norm kind;
+        try {
+            kind = LeNet.Norm.valueOf(n.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": unknown norm \"" + n + "\" (batch, layer, group, none)");
+        }
+        Convention c = convention != null ? convention : Convention.valueOf(meta.getOrDefault("convention", "PYTORCH"));
+        return LeNet.build(kind, c, placement(meta.get("placement")), 0);
+    }
+
+    /** "bn-act" / "act-bn" (or the enum's names); absent: the d2l order, BN before the activation. */
+    static LeNet.Placement placement(String value) {
+        if (value == null || value.isBlank()) return LeNet.Placement.NORM_ACT;
+        String v = value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
+        return switch (v) {
+            case "BN_ACT", "NORM_ACT" -> LeNet.Placement.NORM_ACT;
+            case "ACT_BN", "ACT_NORM" -> LeNet.Placement.ACT_NORM;
+            default -> throw new IllegalArgumentException("unknown placement \"" + value + "\" (bn-act or act-bn)");
+        };
+    }
+
+    /** The metadata value of a placement, as --placement spells it. */
+    static String placementName(LeNet.Placement p) {
+        return p == LeNet.Placement.NORM_ACT ? "bn-act" : "act-bn";
+    }
 
     static Map<String, String> load(Module model, Path file, String network) throws IOException {
         try {

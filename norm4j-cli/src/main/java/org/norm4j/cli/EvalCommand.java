@@ -12,7 +12,6 @@ import org.norm4j.data.FashionMnist;
 import org.norm4j.io.SafeTensors;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.norm.Convention;
-import org.norm4j.train.LeNet;
 import org.norm4j.train.Trainer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,8 +43,7 @@ final class EvalCommand implements Callable<Integer> {
         if (!Files.isRegularFile(checkpoint)) throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint: no file " + checkpoint);
         Map<String, String> meta = SafeTensors.readHeader(checkpoint).metadata();
         String n = norm != null ? norm : meta.getOrDefault("norm", "batch");
-        Convention c = convention != null ? convention : Convention.valueOf(meta.getOrDefault("convention", "PYTORCH"));
-        Sequential model = LeNet.build(LeNet.Norm.valueOf(n.toUpperCase(Locale.ROOT)), c, 0);
+        Sequential model = Checkpoints.lenet(checkpoint, meta, norm, convention);
         Checkpoints.load(model, checkpoint, "LeNet with " + n + " norm");
         Dataset test = FashionMnist.load(FashionMnist.resolveDir(data), false);
         int[][] cm = Trainer.confusion(model, test, 1000, test.classes().size());

@@ -11,7 +11,6 @@ import org.norm4j.nn.Sequential;
 import org.norm4j.nn.fuse.Folding;
 import org.norm4j.nn.norm.Convention;
 import org.norm4j.onnx.OnnxExport;
-import org.norm4j.train.LeNet;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,18 +45,11 @@ final class ExportCommand implements Callable<Integer> {
         if (!Files.isRegularFile(checkpoint)) throw new CommandLine.ParameterException(cl, "--checkpoint: no file " + checkpoint);
         Map<String, String> meta = SafeTensors.readHeader(checkpoint).metadata();
         String norm = meta.getOrDefault("norm", "batch");
-        LeNet.Norm kind;
-        try {
-            kind = LeNet.Norm.valueOf(norm.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(checkpoint + ": unknown norm \"" + norm + "\" in its metadata (batch, layer, group, none)");
-        }
-        if (kind == LeNet.Norm.LAYER || kind == LeNet.Norm.GROUP) {
+        if (norm.equals("layer") || norm.equals("group")) {
             throw new IllegalArgumentException(checkpoint + " has " + norm + " norm, which opset 15 has no operator for "
                     + "(LayerNormalization is opset 17, GroupNormalization 18); export a batch-norm or plain LeNet");
         }
-        Convention conv = convention != null ? convention : Convention.valueOf(meta.getOrDefault("convention", "PYTORCH"));
-        Sequential model = LeNet.build(kind, conv, placement(meta.get("placement")), 0);
+        Sequential model = Checkpoints.lenet(checkpoint, meta, null, convention);
         Checkpoints.load(model, checkpoint, "LeNet with " + norm + " norm");
         model.eval();
         PrintWriter w = cl.getOut();
@@ -74,16 +66,5 @@ final class ExportCommand implements Callable<Integer> {
                 OnnxExport.OPSET, Files.size(onnx));
         w.flush();
         return 0;
-    }
-
-    /** The checkpoint's "placement" metadata (bn-act, act-bn or the enum's names); absent: the d2l order, BN before the activation. */
-    static LeNet.Placement placement(String value) {
-        if (value == null || value.isBlank()) return LeNet.Placement.NORM_ACT;
-        String v = value.trim().toUpperCase(Locale.ROOT).replace('-', '_');
-        return switch (v) {
-            case "BN_ACT", "NORM_ACT" -> LeNet.Placement.NORM_ACT;
-            case "ACT_BN", "ACT_NORM" -> LeNet.Placement.ACT_NORM;
-            default -> throw new IllegalArgumentException("unknown placement \"" + value + "\" in the checkpoint's metadata (bn-act or act-bn)");
-        };
     }
 }

@@ -12,7 +12,6 @@ import org.norm4j.io.StateDict;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.fuse.Folding;
 import org.norm4j.nn.norm.Convention;
-import org.norm4j.train.LeNet;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +19,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code norm4j fold}: a LeNet-BN checkpoint with every BN folded into the convolution or linear
  * layer before it, for inference. The folded checkpoint has the keys of the same network without
- * BN layers (d2l's LeNet without BatchNorm: 0.weight, 0.bias, 3.weight, …, 11.bias).
+ * BN layers (d2l's LeNet without BatchNorm: 0.weight, 0.bias, 3.weight, …, 11.bias). A network
+ * whose BN cannot all fold (BN after the activation) is reported and refused: nothing is written.
  */
 @Command(name = "fold", mixinStandardHelpOptions = true, description = "Fold batch norm into the preceding layers of a LeNet checkpoint.")
 final class FoldCommand implements Callable<Integer> {
@@ -43,14 +43,20 @@ final class FoldCommand implements Callable<Integer> {
         Map<String, String> meta = new LinkedHashMap<>(SafeTensors.readHeader(checkpoint).metadata());
         String norm = meta.getOrDefault("norm", "batch");
         if (!norm.equals("batch")) throw new CommandLine.ParameterException(cl, checkpoint + " has no batch norm to fold (norm: " + norm + ")");
-        Convention conv = convention != null ? convention : Convention.valueOf(meta.getOrDefault("convention", "PYTORCH"));
-        Sequential model = LeNet.build(LeNet.Norm.BATCH, conv, 0);
+        Sequential model = Checkpoints.lenet(checkpoint, meta, null, convention);
         Checkpoints.load(model, checkpoint, "LeNet with batch norm");
         model.eval();
         Folding.Result r = Folding.fold(model);
         PrintWriter w = cl.getOut();
         for (Folding.Entry e : r.report()) w.println("  " + e);
+        w.flush();
+        if (r.foldedCount() < r.report().size()) {
+            throw new IllegalArgumentException((r.report().size() - r.foldedCount()) + " of " + r.report().size()
+                    + " batch-norm layers cannot fold (see above; placement " + meta.getOrDefault("placement", "bn-act")
+                    + "); nothing written — train with --placement bn-act for a network that folds");
+        }
         meta.put("norm", "none");
+        meta.remove("placement");
         meta.put("folded_from", checkpoint.getFileName().toString());
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);

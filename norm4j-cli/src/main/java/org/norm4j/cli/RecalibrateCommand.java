@@ -14,7 +14,6 @@ import org.norm4j.io.SafeTensors;
 import org.norm4j.io.StateDict;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.norm.Convention;
-import org.norm4j.train.LeNet;
 import org.norm4j.train.PreciseBn;
 import org.norm4j.train.Trainer;
 import picocli.CommandLine;
@@ -64,8 +63,7 @@ final class RecalibrateCommand implements Callable<Integer> {
         if (!norm.equals("batch")) {
             throw new CommandLine.ParameterException(cl, checkpoint + " has no batch norm to recalibrate (norm: " + norm + ")");
         }
-        Convention conv = convention != null ? convention : Convention.valueOf(meta.getOrDefault("convention", "PYTORCH"));
-        Sequential model = LeNet.build(LeNet.Norm.BATCH, conv, 0);
+        Sequential model = Checkpoints.lenet(checkpoint, meta, null, convention);
         Checkpoints.load(model, checkpoint, "LeNet with batch norm");
         Path dir = FashionMnist.resolveDir(data);
         Dataset train = FashionMnist.load(dir, true), test = FashionMnist.load(dir, false);

@@ -78,6 +78,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--norm", defaultValue = "batch", description = "batch, layer, group or none: the normalization in every block (default: ${DEFAULT-VALUE}).")
     String norm;
 
+    @Option(names = "--placement", defaultValue = "bn-act", description = "bn-act (normalization before the sigmoid, d2l; folds) or act-bn (after it; does not fold) (default: ${DEFAULT-VALUE}).")
+    String placement;
+
     @Option(names = "--convention", defaultValue = "PYTORCH", description = "Batch-norm convention: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Convention convention;
 
@@ -128,7 +131,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (limit != null) train = train.limit(Math.min(limit, train.size()));
 
-        Sequential model = LeNet.build(normKind, convention, seed);
+        Sequential model = LeNet.build(normKind, convention, Checkpoints.placement(placement), seed);
         int startEpoch = 1;
         Path runDir = out;
         List<double[]> rows = new java.util.ArrayList<>();
@@ -215,6 +218,7 @@ final class TrainCommand implements Callable<Integer> {
         meta.put("epoch", String.valueOf(epoch));
         meta.put("norm", norm);
         meta.put("convention", convention.name());
+        meta.put("placement", Checkpoints.placementName(Checkpoints.placement(placement)));
         meta.put("precise_bn", String.valueOf(preciseBn));
         meta.put("model", "norm4j LeNet (d2l nn.Sequential keys)");
         double testAcc = testAccRunning;
@@ -309,6 +313,11 @@ final class TrainCommand implements Callable<Integer> {
         if (limit != null && limit < 2) throw new CommandLine.ParameterException(cl, "--limit must be at least 2, got " + limit);
         if (threads != null && threads < 1) throw new CommandLine.ParameterException(cl, "--threads must be at least 1, got " + threads);
         try {
+            Checkpoints.placement(placement);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cl, "--placement must be bn-act or act-bn, got '" + placement + "'");
+        }
+        try {
             LeNet.Norm.valueOf(norm.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, "--norm must be batch, layer, group or none, got '" + norm + "'");
@@ -336,6 +345,7 @@ final class TrainCommand implements Callable<Integer> {
         f.put("schedule", schedule.name());
         f.put("precise_bn", preciseBn);
         f.put("norm", norm);
+        f.put("placement", placement);
         f.put("convention", convention.name());
         f.put("data", dataDir.toString());
         f.put("train_images", trainSize);

@@ -69,4 +69,23 @@ class FoldCommandTest {
         assertTrue(worst <= 1e-5, conv + ": logits differ by " + worst + " relative to the largest logit");
         assertEquals(0, differentPredictions, conv + ": predictions differ on " + differentPredictions + " test images");
     }
+
+    /** BN after the sigmoid: nothing folds, the command names the layers and writes nothing; the checkpoint itself evaluates. */
+    @org.junit.jupiter.api.Test
+    void activationThenNormIsRefusedAndNothingWritten(@TempDir Path dir) {
+        Path run = dir.resolve("run");
+        assertEquals(0, TrainCommandTest.run("train", "--data", data.toString(), "--limit", "600", "--epochs", "1", "--batch-size", "100",
+                "--placement", "act-bn", "--out", run.toString(), "--no-progress").exit());
+        Path out = dir.resolve("folded.safetensors");
+        TrainCommandTest.Run f = TrainCommandTest.run("fold", "--checkpoint", run.resolve("model.safetensors").toString(), "--out", out.toString());
+        assertEquals(1, f.exit());
+        assertTrue(f.out().contains("kept     2: BatchNorm(numFeatures=6") && f.out().contains("it follows 1: Sigmoid()"), f.out());
+        assertTrue(f.err().contains("4 of 4 batch-norm layers cannot fold") && f.err().contains("--placement bn-act"), f.err());
+        assertTrue(!Files.exists(out), "nothing written");
+        TrainCommandTest.Run ev = TrainCommandTest.run("eval", "--checkpoint", run.resolve("model.safetensors").toString(), "--data", data.toString());
+        assertEquals(0, ev.exit(), ev.err());
+        TrainCommandTest.Run bad = TrainCommandTest.run("train", "--placement", "sideways", "--data", data.toString());
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("--placement must be bn-act or act-bn"), bad.err());
+    }
 }
