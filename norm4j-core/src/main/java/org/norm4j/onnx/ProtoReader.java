@@ -166,7 +166,10 @@ final class ProtoReader {
             case VARINT -> readVarint();
             case I64 -> { need(8, "a 64-bit fixed field"); pos += 8; }
             case I32 -> { need(4, "a 32-bit fixed field"); pos += 4; }
-            case LEN -> pos += readLength();
+            case LEN -> {
+                int n = readLength();   // read first: "pos += readLength()" would add to the old pos
+                pos += n;
+            }
             default -> throw error(tagStart, "unknown wire type " + wireType);
         }
     }
