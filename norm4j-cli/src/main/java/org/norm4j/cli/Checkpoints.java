@@ -3,13 +3,17 @@ package org.norm4j.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import org.norm4j.io.SafeTensors;
 import org.norm4j.io.StateDict;
 import org.norm4j.io.StateDictMismatchException;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import org.norm4j.nn.Module;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.norm.Convention;
 import org.norm4j.train.LeNet;
+import picocli.CommandLine;
 
 /**
  * The LeNet a checkpoint holds, rebuilt from its metadata ("norm", "convention", "placement", as
@@ -18,6 +22,28 @@ import org.norm4j.train.LeNet;
  */
 final class Checkpoints {
     private Checkpoints() {}
+
+    /** A checkpoint opened for a command: a writable copy of its metadata and its network, loaded. */
+    record Opened(Map<String, String> meta, Sequential model, String norm) {}
+
+    /**
+     * Opens {@code file} for a command: it must exist (else a bad-option error), its network is
+     * rebuilt from its metadata ({@code norm}/{@code convention} override when not null) and loaded
+     * strictly. With {@code requiredNorm}, a checkpoint of another normalization is refused with
+     * "has no batch norm to {@code purpose}".
+     */
+    static Opened open(CommandLine cl, Path file, String norm, Convention convention, String requiredNorm, String purpose)
+            throws IOException {
+        if (!Files.isRegularFile(file)) throw new CommandLine.ParameterException(cl, "--checkpoint: no file " + file);
+        Map<String, String> meta = new LinkedHashMap<>(SafeTensors.readHeader(file).metadata());
+        String n = norm != null ? norm : meta.getOrDefault("norm", "batch");
+        if (requiredNorm != null && !requiredNorm.equals(n)) {
+            throw new CommandLine.ParameterException(cl, file + " has no " + requiredNorm + " norm to " + purpose + " (norm: " + n + ")");
+        }
+        Sequential model = lenet(file, meta, norm, convention);
+        load(model, file, "LeNet with " + n + " norm");
+        return new Opened(meta, model, n);
+    }
 
     /** A checkpoint's network, empty, built as its metadata says; {@code norm}/{@code convention} override when not null. */
     static Sequential lenet(Path file, Map<String, String> meta, String norm, Convention convention) {

@@ -5,11 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.norm4j.data.Dataset;
 import org.norm4j.data.FashionMnist;
-import org.norm4j.io.SafeTensors;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.norm.Convention;
 import org.norm4j.train.Trainer;
@@ -40,11 +38,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(checkpoint)) throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint: no file " + checkpoint);
-        Map<String, String> meta = SafeTensors.readHeader(checkpoint).metadata();
-        String n = norm != null ? norm : meta.getOrDefault("norm", "batch");
-        Sequential model = Checkpoints.lenet(checkpoint, meta, norm, convention);
-        Checkpoints.load(model, checkpoint, "LeNet with " + n + " norm");
+        Sequential model = Checkpoints.open(spec.commandLine(), checkpoint, norm, convention, null, null).model();
         Dataset test = FashionMnist.load(FashionMnist.resolveDir(data), false);
         int[][] cm = Trainer.confusion(model, test, 1000, test.classes().size());
         PrintWriter w = spec.commandLine().getOut();

@@ -4,9 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import org.norm4j.io.SafeTensors;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.fuse.Folding;
 import org.norm4j.nn.norm.Convention;
@@ -42,15 +40,12 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
-        if (!Files.isRegularFile(checkpoint)) throw new CommandLine.ParameterException(cl, "--checkpoint: no file " + checkpoint);
-        Map<String, String> meta = SafeTensors.readHeader(checkpoint).metadata();
-        String norm = meta.getOrDefault("norm", "batch");
-        if (norm.equals("layer") || norm.equals("group")) {
-            throw new IllegalArgumentException(checkpoint + " has " + norm + " norm, which opset 15 has no operator for "
+        Checkpoints.Opened c = Checkpoints.open(cl, checkpoint, null, convention, null, null);
+        if (c.norm().equals("layer") || c.norm().equals("group")) {
+            throw new IllegalArgumentException(checkpoint + " has " + c.norm() + " norm, which opset 15 has no operator for "
                     + "(LayerNormalization is opset 17, GroupNormalization 18); export a batch-norm or plain LeNet");
         }
-        Sequential model = Checkpoints.lenet(checkpoint, meta, null, convention);
-        Checkpoints.load(model, checkpoint, "LeNet with " + norm + " norm");
+        Sequential model = c.model();
         model.eval();
         PrintWriter w = cl.getOut();
         if (fold) {

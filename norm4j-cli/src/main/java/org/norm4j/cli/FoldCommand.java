@@ -3,11 +3,9 @@ package org.norm4j.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.norm4j.io.SafeTensors;
 import org.norm4j.io.StateDict;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.fuse.Folding;
@@ -39,12 +37,9 @@ final class FoldCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
-        if (!Files.isRegularFile(checkpoint)) throw new CommandLine.ParameterException(cl, "--checkpoint: no file " + checkpoint);
-        Map<String, String> meta = new LinkedHashMap<>(SafeTensors.readHeader(checkpoint).metadata());
-        String norm = meta.getOrDefault("norm", "batch");
-        if (!norm.equals("batch")) throw new CommandLine.ParameterException(cl, checkpoint + " has no batch norm to fold (norm: " + norm + ")");
-        Sequential model = Checkpoints.lenet(checkpoint, meta, null, convention);
-        Checkpoints.load(model, checkpoint, "LeNet with batch norm");
+        Checkpoints.Opened c = Checkpoints.open(cl, checkpoint, null, convention, "batch", "fold");
+        Map<String, String> meta = c.meta();
+        Sequential model = c.model();
         model.eval();
         Folding.Result r = Folding.fold(model);
         PrintWriter w = cl.getOut();

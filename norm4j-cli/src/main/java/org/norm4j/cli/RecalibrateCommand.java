@@ -3,14 +3,12 @@ package org.norm4j.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.norm4j.data.DataLoader;
 import org.norm4j.data.Dataset;
 import org.norm4j.data.FashionMnist;
-import org.norm4j.io.SafeTensors;
 import org.norm4j.io.StateDict;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.norm.Convention;
@@ -55,16 +53,11 @@ final class RecalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
-        if (!Files.isRegularFile(checkpoint)) throw new CommandLine.ParameterException(cl, "--checkpoint: no file " + checkpoint);
         if (batches < 1) throw new CommandLine.ParameterException(cl, "--batches must be at least 1, got " + batches);
         if (batchSize < 2) throw new CommandLine.ParameterException(cl, "--batch-size must be at least 2, got " + batchSize);
-        Map<String, String> meta = new LinkedHashMap<>(SafeTensors.readHeader(checkpoint).metadata());
-        String norm = meta.getOrDefault("norm", "batch");
-        if (!norm.equals("batch")) {
-            throw new CommandLine.ParameterException(cl, checkpoint + " has no batch norm to recalibrate (norm: " + norm + ")");
-        }
-        Sequential model = Checkpoints.lenet(checkpoint, meta, null, convention);
-        Checkpoints.load(model, checkpoint, "LeNet with batch norm");
+        Checkpoints.Opened c = Checkpoints.open(cl, checkpoint, null, convention, "batch", "recalibrate");
+        Map<String, String> meta = c.meta();
+        Sequential model = c.model();
         Path dir = FashionMnist.resolveDir(data);
         Dataset train = FashionMnist.load(dir, true), test = FashionMnist.load(dir, false);
         PrintWriter w = cl.getOut();
