@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Turns JMH's JSON result (-rf json) into the table of docs/benchmarks.md: ms per call, GB/s by the
+byte model, % of the copy bandwidth measured in the same run, allocation per call (when run with
+-prof gc), the scalar twin (when given) and PyTorch's time and the ratio norm4j / PyTorch (when
+given tools/bench_pytorch.py's JSON). Standard library only; bin/bench calls it.
+
+  python3 norm4j-bench/report.py --jmh jmh-*.json [--scalar jmh-scalar-*.json] [--pytorch pytorch-*.json] [--env env.txt]
+"""
+import argparse, json, sys
+
+# benchmark method -> (key shared with tools/bench_pytorch.py, bytes per call in units of N·4)
+# The byte model (docs/benchmarks.md): what the operation necessarily moves, each tensor once.
+MODEL = {
+    "BatchNormBench.trainForward": ("bn.train_fwd", 2),
+    "BatchNormBench.evalForward": ("bn.eval_fwd", 2),
+    "BatchNormBench.trainForwardBackward": ("bn.train_fwd_bwd", 5),
+    "BatchNormKernelBench.stats": ("kernel.bn_stats", 1),
+    "BatchNormKernelBench.apply": ("kernel.bn_apply", 2),
+    "BatchNormKernelBench.trainForward": ("kernel.bn_train_fwd", 2),
+    "BatchNormKernelBench.backward": ("kernel.bn_bwd", 3),
+    "RowNormBench.layerNormForward": ("ln.fwd", 2),
+    "RowNormBench.layerNormForwardBackward": ("ln.fwd_bwd", 5),
+    "RowNormBench.rmsNormForward": ("rms.fwd", 2),
+    "RowNormBench.rmsNormForwardBackward": ("rms.fwd_bwd", 5),
+    "GroupInstanceNormBench.groupNormForward": ("gn.fwd", 2),
+    "GroupInstanceNormBench.groupNormForwardBackward": ("gn.fwd_bwd", 5),
+    "GroupInstanceNormBench.instanceNormForward": ("in.fwd", 2),
+    "GroupInstanceNormBench.instanceNormForwardBackward": ("in.fwd_bwd", 5),
+    "MemoryBench.copy": ("mem.copy", 2),
+    "MemoryBench.read": ("mem.read", 1),
+    "MemoryBench.write": ("mem.write", 1),
+    "AllocateBench.allocate": ("mem.allocate", 1),
+    "MemoryBench2T.copy": ("mem.copy_2t", 2),
+    "LeNetBench.forwardBackward": ("lenet.layer_fwd_bwd", None),   # no byte model: not all memory-bound
+    "Step.trainStep": ("lenet.train_step", None),
+}
+LENET = ["Conv2d(1,6,5)", "BatchNorm2d(6)", "Sigmoid", "AvgPool2d(2)", "Conv2d(6,16,5)", "BatchNorm2d(16)", "Sigmoid",
+         "AvgPool2d(2)", "Flatten", "Linear(256,120)", "BatchNorm1d(120)", "Sigmoid", "Linear(120,84)", "BatchNorm1d(84)",
+         "Sigmoid", "Linear(84,10)"]
+
+ORDER = ["bn.train_fwd", "bn.eval_fwd", "bn.train_fwd_bwd", "kernel.bn_stats", "kernel.bn_apply", "kernel.bn_train_fwd",
+         "kernel.bn_bwd", "ln.fwd", "ln.fwd_bwd", "rms.fwd", "rms.fwd_bwd", "gn.fwd", "gn.fwd_bwd", "in.fwd", "in.fwd_bwd"]
+SHAPES = ["256x6x24x24", "256x16x8x8", "256x120", "256x84", "256x64x28x28", "256x28x28x64/cl", "4096x768"]
+
+
+def elements(params):
+    if "layer" in params:
+        return 0, params["layer"]
+    if not params:
+        return 0, "256"
+    if "shape" in params:
+        s = params["shape"]
+        n = 1
+        for d in (s[:-3] if s.endswith("/cl") else s).split("x"):
+            n *= int(d)
+        return n, s
+    mib = int(params["mib"])
+    return mib * (1 << 20) // 4, f"{mib}MiB"
+
+
+def to_ms(score, unit):
+    return score * {"ms/op": 1.0, "us/op": 1e-3, "ns/op": 1e-6, "s/op": 1e3}[unit]
+
+
+def load_jmh(paths):
+    """Rows of every file; a later file's row replaces an earlier one of the same (op, shape)."""
+    rows, data = {}, []
+    for path in paths or []:
+        with open(path) as f:
+            try:
+                data += json.load(f)
+            except json.JSONDecodeError:   # a run still in progress, or one that was stopped
+                print(f"report: skipping {path} (not a complete JMH result)", file=sys.stderr)
+    for r in data:
+        name = r["benchmark"].rsplit(".", 2)
+        method = name[-2] + "." + name[-1]
+        if method not in MODEL:
+            continue
+        key, units = MODEL[method]
+        n, shape = elements(r.get("params", {}))
+        pm = r["primaryMetric"]
+        ms = to_ms(pm["score"], pm["scoreUnit"])
+        e = pm.get("scoreError")
+        err = to_ms(e, pm["scoreUnit"]) if isinstance(e, (int, float)) and e == e else None   # "NaN" with one iteration
+        threads = r.get("threads", 1)
+        nbytes = units * n * 4 * threads if units else None
+        alloc = None
+        sec = r.get("secondaryMetrics", {})
+        for k, v in sec.items():
+            if k.endswith("gc.alloc.rate.norm"):
+                alloc = v["score"]   # B/op
+        rows[(key, shape)] = {"ms": ms, "err": err, "gbps": nbytes / (ms * 1e-3) / 1e9 if nbytes else None, "alloc": alloc, "n": n,
+                              "bytes": nbytes, "jvm": r.get("jvmArgs", []), "jdk": r.get("jdkVersion"), "vm": r.get("vmVersion")}
+    return rows, data
+
+
+def load_pytorch(paths):
+    out, meta, threads = {}, None, []
+    for path in paths or []:
+        with open(path) as f:
+            data = json.load(f)
+        meta = data
+        for r in data["results"]:
+            out[(r["op"], r["shape"], r["threads"])] = r
+            if r["threads"] not in threads:
+                threads.append(r["threads"])
+    if meta:
+        meta = dict(meta, threads=sorted(threads))
+    return out, meta
+
+
+def fmt_ms(ms):
+    if ms is None:
+        return "–"
+    return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}" if ms < 1000 else f"{ms:.0f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jmh", nargs="+", required=True, help="JMH JSON files (-rf json), later ones override")
+    ap.add_argument("--scalar", nargs="+", default=None, help="JMH JSON of the same benchmarks with -Dnorm4j.scalar=true")
+    ap.add_argument("--pytorch", nargs="+", default=None, help="tools/bench_pytorch.py --json outputs")
+    ap.add_argument("--env", default=None, help="a text file printed as the header")
+    ap.add_argument("--compact", action="store_true", help="leave out the error and PyTorch GB/s columns")
+    a = ap.parse_args()
+    rows, raw = load_jmh(a.jmh)
+    scalar = load_jmh(a.scalar)[0] if a.scalar else {}
+    torch_rows, torch_raw = load_pytorch(a.pytorch)
+    torch_threads = torch_raw["threads"] if torch_raw else []
+    out = sys.stdout
+
+    if a.env:
+        with open(a.env) as f:
+            out.write(f.read().rstrip() + "\n")
+    if raw:
+        r0 = raw[0]
+        out.write(f"JMH {r0.get('jmhVersion')}, JDK {r0.get('jdkVersion')} ({r0.get('vmName')}), fork flags: "
+                  f"{' '.join(r0.get('jvmArgs', []))}; {r0.get('warmupIterations')}×{r0.get('warmupTime')} warm-up, "
+                  f"{r0.get('measurementIterations')}×{r0.get('measurementTime')} measured, {r0.get('forks')} fork\n")
+    if torch_raw:
+        out.write(f"PyTorch {torch_raw['torch']}, torch.set_num_threads in {torch_threads}\n")
+    out.write("\n")
+
+    # ---- memory ----
+    copy_ref = rows.get(("mem.copy", "1024MiB")) or rows.get(("mem.copy", "64MiB"))
+    ref = copy_ref["gbps"] if copy_ref else None
+    ref2 = rows[("mem.copy_2t", "64MiB")]["gbps"] if ("mem.copy_2t", "64MiB") in rows else None
+    out.write("Memory bandwidth (bytes: copy 2·N·4, read/write/allocate 1·N·4):\n\n")
+    out.write("| benchmark | size | threads | ms | GB/s |" + (" PyTorch copy_ GB/s (threads) |" if torch_raw else "") + "\n")
+    out.write("|---|---|---|---|---|" + ("---|" if torch_raw else "") + "\n")
+    labels = {"mem.copy": "copy (System.arraycopy)", "mem.read": "read (Vector API sum)", "mem.write": "write (Arrays.fill)",
+              "mem.allocate": "allocate (new float[N])", "mem.copy_2t": "copy, 2 threads (aggregate)"}
+    mem = sorted((k for k in rows if k[0] in labels), key=lambda k: (list(labels).index(k[0]), rows[k]["n"]))
+    for key, size in mem:
+        r = rows[(key, size)]
+        pt = ""
+        if torch_raw:
+            cells = [f"{torch_rows[('mem.copy', size, t)]['gbps']:.1f} ({t})" for t in torch_threads
+                     if key == "mem.copy" and ("mem.copy", size, t) in torch_rows]
+            pt = " " + ", ".join(cells) + " |"
+        threads = 2 if key == "mem.copy_2t" else 1
+        out.write(f"| {labels[key]} | {size} | {threads} | {fmt_ms(r['ms'])} | {r['gbps']:.1f} |{pt}\n")
+    out.write("\n")
+    if ref:
+        out.write(f"% copy 1T = GB/s of the kernel / {ref:.1f} GB/s (one-thread copy of "
+                  f"{'1024' if ('mem.copy', '1024MiB') in rows else '64'} MiB, this run)")
+        out.write(f"; % copy 2T = GB/s / {ref2:.1f} GB/s (two-thread copy, the machine's figure).\n" if ref2 else ".\n")
+    out.write("ratio = norm4j ms / PyTorch ms at the given PyTorch thread count (< 1: norm4j faster).\n\n")
+
+    # ---- kernels ----
+    has_alloc = any(r["alloc"] is not None for r in rows.values())
+    head = ["op", "shape", "norm4j ms"] + ([] if a.compact else ["±"]) + ["GB/s", "% copy 1T"] + (["% copy 2T"] if ref2 else [])
+    if has_alloc:
+        head.append("alloc MB/op")
+    if scalar:
+        head += ["scalar ms", "vector speed-up"]
+    for t in torch_threads:
+        head += [f"PyTorch {t}T ms"] + ([] if a.compact else [f"PyTorch {t}T GB/s"]) + [f"ratio {t}T"]
+    out.write("| " + " | ".join(head) + " |\n")
+    out.write("|" + "---|" * len(head) + "\n")
+
+    def shape_rank(s):
+        return SHAPES.index(s) if s in SHAPES else len(SHAPES)
+
+    keys = sorted((k for k in rows if not k[0].startswith(("mem.", "lenet."))),
+                  key=lambda k: (ORDER.index(k[0]) if k[0] in ORDER else 99, shape_rank(k[1])))
+    for key, shape in keys:
+        r = rows[(key, shape)]
+        cells = [key, shape, fmt_ms(r["ms"])] + ([] if a.compact else [fmt_ms(r["err"])]) + [f"{r['gbps']:.2f}", f"{100 * r['gbps'] / ref:.0f}%" if ref else "–"]
+        if ref2:
+            cells.append(f"{100 * r['gbps'] / ref2:.0f}%")
+        if has_alloc:
+            cells.append(f"{r['alloc'] / 1e6:.1f}" if r["alloc"] is not None else "–")
+        if scalar:
+            s = scalar.get((key, shape))
+            cells += [fmt_ms(s["ms"]), f"{s['ms'] / r['ms']:.2f}×"] if s else ["–", "–"]
+        for t in torch_threads:
+            p = torch_rows.get((key, shape, t))
+            if p:
+                cells += [fmt_ms(p["ms"])] + ([] if a.compact else [f"{p['gbps']:.2f}"]) + [f"**{r['ms'] / p['ms']:.2f}**"]
+            else:
+                cells += ["–"] * (2 if a.compact else 3)
+        out.write("| " + " | ".join(cells) + " |\n")
+
+    # ---- LeNet layers ----
+    lenet = sorted((k for k in rows if k[0].startswith("lenet.")), key=lambda k: (k[0] != "lenet.layer_fwd_bwd", int(k[1])))
+    if lenet:
+        out.write("\nLeNet-BN, batch 256, training mode: forward + backward of each layer, and one whole training step "
+                  "(ms per batch; ratio = norm4j / PyTorch):\n\n")
+        head = ["layer", "norm4j ms", "alloc MB/op" if has_alloc else None]
+        head = [h for h in head if h]
+        for t in torch_threads:
+            head += [f"PyTorch {t}T ms", f"ratio {t}T"]
+        out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+        for key, shape in lenet:
+            r = rows[(key, shape)]
+            name = f"{shape} {LENET[int(shape)]}" if key == "lenet.layer_fwd_bwd" else "training step (batch 256)"
+            cells = [name, fmt_ms(r["ms"])]
+            if has_alloc:
+                cells.append(f"{r['alloc'] / 1e6:.1f}" if r["alloc"] is not None else "–")
+            for t in torch_threads:
+                p = torch_rows.get((key, shape, t))
+                cells += [fmt_ms(p["ms"]), f"**{r['ms'] / p['ms']:.2f}**"] if p else ["–", "–"]
+            out.write("| " + " | ".join(cells) + " |\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+package org.norm4j.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.norm4j.autograd.Autograd;
+import org.norm4j.nn.norm.BatchNorm;
+import org.norm4j.nn.norm.Convention;
+import org.norm4j.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * BatchNorm through the public API, PyTorch convention: training forward (batch statistics and the
+ * running-average update, nothing recorded), inference forward (running statistics), and training
+ * forward + backward ({@code y.backward(dy)} into a leaf input, gamma and beta). Every call
+ * allocates its output as a user's call does; the gradient of the leaf input accumulates into one
+ * buffer allocated at the first call.
+ *
+ * <p>Byte model (docs/benchmarks.md): forward 2·N·4 (read x, write y), forward+backward 5·N·4
+ * (and read dy, read x, write dx).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
+public class BatchNormBench {
+    @Param({"256x6x24x24", "256x16x8x8", "256x120", "256x84", "256x64x28x28", "256x28x28x64/cl", "4096x768"})
+    public String shape;
+
+    private BatchNorm train;
+    private BatchNorm eval;
+    private Tensor x;
+    private Tensor xGrad;
+    private Tensor dy;
+
+    @Setup(Level.Trial)
+    public void setup() {
+        int[] d = Inputs.dims(shape);
+        int axis = Inputs.featureAxis(shape, d);
+        int c = d[axis];
+        train = BatchNorm.builder(Convention.PYTORCH, c).axis(axis == 1 ? 1 : -1).build();
+        eval = BatchNorm.builder(Convention.PYTORCH, c).axis(axis == 1 ? 1 : -1).build();
+        try (var g = Autograd.noGrad()) {
+            eval.forward(Inputs.tensor(d, 3, 0.5f));   // running statistics that are not the initial ones
+        }
+        eval.eval();
+        float[] xs = Inputs.values(Inputs.size(d), 1, 0.5f);
+        x = Tensor.wrap(xs, d);
+        xGrad = Tensor.wrap(xs, d).requiresGrad(true);
+        dy = Inputs.tensor(d, 2, 0f);
+    }
+
+    @Benchmark
+    public void trainForward(Blackhole bh) {
+        try (var g = Autograd.noGrad()) {
+            bh.consume(train.forward(x));
+        }
+    }
+
+    @Benchmark
+    public void evalForward(Blackhole bh) {
+        try (var g = Autograd.noGrad()) {
+            bh.consume(eval.forward(x));
+        }
+    }
+
+    @Benchmark
+    public void trainForwardBackward(Blackhole bh) {
+        Tensor y = train.forward(xGrad);
+        y.backward(dy);
+        bh.consume(y);
+    }
+}

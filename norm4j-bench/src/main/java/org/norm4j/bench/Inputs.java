@@ -1,0 +1,55 @@
+package org.norm4j.bench;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.norm4j.tensor.Tensor;
+
+/**
+ * Shapes as JMH parameters and the inputs built from them. A shape is written {@code 256x64x28x28};
+ * the suffix {@code /cl} marks a channels-last tensor ({@code 256x28x28x64/cl}: features on the last
+ * axis). The same strings are the keys of tools/bench_pytorch.py, so the report can pair the runs.
+ */
+final class Inputs {
+    private Inputs() {}
+
+    static boolean channelsLast(String shape) {
+        return shape.endsWith("/cl");
+    }
+
+    static int[] dims(String shape) {
+        String s = channelsLast(shape) ? shape.substring(0, shape.length() - 3) : shape;
+        return Arrays.stream(s.split("x")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    static int size(int[] dims) {
+        long n = 1;
+        for (int d : dims) n *= d;
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("too large: " + Arrays.toString(dims));
+        return (int) n;
+    }
+
+    /** The feature axis: 1 for channels-first (and rank 2), the last for channels-last. */
+    static int featureAxis(String shape, int[] dims) {
+        return channelsLast(shape) ? dims.length - 1 : 1;
+    }
+
+    /** Deterministic values of mean {@code mean} and spread about 1 (fixed seed per shape). */
+    static float[] values(int n, long seed, float mean) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            // sum of two uniforms: triangular on [-1, 1), cheap and non-degenerate
+            v[i] = mean + (float) (r.nextDouble() + r.nextDouble() - 1.0) * 1.7f;
+        }
+        return v;
+    }
+
+    static Tensor tensor(int[] dims, long seed, float mean) {
+        return Tensor.wrap(values(size(dims), seed, mean), dims);
+    }
+
+    /** Every axis but the first: the normalized shape of layer and RMS norm in these benchmarks. */
+    static int[] trailing(int[] dims) {
+        return Arrays.copyOfRange(dims, 1, dims.length);
+    }
+}
