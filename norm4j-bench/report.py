@@ -121,6 +121,8 @@ def main():
     ap.add_argument("--scalar", nargs="+", default=None, help="JMH JSON of the same benchmarks with -Dnorm4j.scalar=true")
     ap.add_argument("--pytorch", nargs="+", default=None, help="tools/bench_pytorch.py --json outputs")
     ap.add_argument("--env", default=None, help="a text file printed as the header")
+    ap.add_argument("--epochs", nargs="+", default=None,
+                    help="metrics CSVs named epochs-norm4j-T.csv / epochs-pytorch-T.csv (bin/bench --lenet-epochs)")
     ap.add_argument("--compact", action="store_true", help="leave out the error and PyTorch GB/s columns")
     a = ap.parse_args()
     rows, raw = load_jmh(a.jmh)
@@ -222,6 +224,29 @@ def main():
                 p = torch_rows.get((key, shape, t))
                 cells += [fmt_ms(p["ms"]), f"**{r['ms'] / p['ms']:.2f}**"] if p else ["–", "–"]
             out.write("| " + " | ".join(cells) + " |\n")
+
+    # ---- LeNet epochs ----
+    if a.epochs:
+        secs = {}
+        for path in a.epochs:
+            base = path.rsplit("/", 1)[-1][len("epochs-"):-len(".csv")]
+            who, threads = base.rsplit("-", 1)
+            with open(path) as f:
+                lines = [l.strip().split(",") for l in f if l.strip()]
+            col = lines[0].index("seconds")
+            secs[(who, int(threads))] = [float(l[col]) for l in lines[1:]]
+        out.write("\nOne epoch of the d2l LeNet-BN recipe (60 000 images, batch 256), seconds: median of epochs 2..N "
+                  "(epoch 1 in brackets); threads = OpenBLAS threads for norm4j, torch.set_num_threads for PyTorch:\n\n")
+        out.write("| threads | norm4j s | PyTorch s | ratio norm4j / PyTorch |\n|---|---|---|---|\n")
+        for t in sorted({k[1] for k in secs}):
+            n, p = secs.get(("norm4j", t)), secs.get(("pytorch", t))
+
+            def med(v):
+                rest = sorted(v[1:]) or v
+                return rest[len(rest) // 2] if len(rest) % 2 else (rest[len(rest) // 2 - 1] + rest[len(rest) // 2]) / 2
+            cell = lambda v: f"{med(v):.2f} ({v[0]:.2f})" if v else "–"
+            ratio = f"**{med(n) / med(p):.2f}**" if n and p else "–"
+            out.write(f"| {t} | {cell(n)} | {cell(p)} | {ratio} |\n")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * <p>Byte model (docs/benchmarks.md): forward 2·N·4 (read x, write y), forward+backward 5·N·4
  * (and read dy, read x, write dx).
  */
+@SuppressWarnings("try")   // the noGrad() scope is used for its effect only
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -30,6 +30,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * tools/bench_pytorch.py times the same layers of d2l's {@code lenet_bn()}, so the report shows
  * per-layer ratios. No byte model: these are not all memory-bound.
  */
+@SuppressWarnings("try")   // the noGrad() scope is used for its effect only
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

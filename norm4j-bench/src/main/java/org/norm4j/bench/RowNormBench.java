@@ -23,6 +23,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * default eps. Forward under {@code noGrad}; forward + backward into a leaf input and the affine
  * parameters. Byte model: forward 2·N·4, forward+backward 5·N·4.
  */
+@SuppressWarnings("try")   // the noGrad() scope is used for its effect only
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
