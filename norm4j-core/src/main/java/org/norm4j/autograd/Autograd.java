@@ -69,7 +69,7 @@ public final class Autograd {
         }
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, float[]> grads = new IdentityHashMap<>();
-        grads.put(root, seed.clone());
+        grads.put(root, seed);   // read only: every backward treats dOut as input (Node.Backward), so no copy
         for (int i = order.size() - 1; i >= 0; i--) {
             Tensor t = order.get(i);
             Node node = t.gradFn();
