@@ -5,13 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -20,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.norm4j.testing.Corpus;
 
 /**
  * Replays the committed corpus of broken ONNX files (src/test/resources/onnx/bad-onnx, made by
@@ -32,28 +28,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 class OnnxCorpusTest {
     private static final Pattern AT_BYTE = Pattern.compile("(?s).*\\(at byte (\\d+)\\)$");
 
-    static Path corpus() throws URISyntaxException {
-        return Path.of(OnnxCorpusTest.class.getResource("/onnx/bad-onnx").toURI());
-    }
+    static final Corpus CORPUS = Corpus.of("/onnx/bad-onnx", "EXPECTED.txt", "\t", 2);
 
-    static Map<String, String> expected() throws IOException, URISyntaxException {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (String line : Files.readAllLines(corpus().resolve("EXPECTED.txt"), StandardCharsets.UTF_8)) {
-            if (line.isBlank() || line.startsWith("#")) continue;
-            String[] parts = line.split("\t", 2);
-            m.put(parts[0], parts[1]);
-        }
-        return m;
-    }
-
-    static Stream<Arguments> cases() throws IOException, URISyntaxException {
-        return expected().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+    static Stream<Arguments> cases() {
+        return CORPUS.rows().stream().map(r -> Arguments.of(r[0], r[1]));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void refused(String name, String fragment) throws Exception {
-        Path f = corpus().resolve(name);
+        Path f = CORPUS.file(name);
         boolean unsupported = name.startsWith("unsupported-");
         Class<? extends IOException> type = unsupported ? UnsupportedOnnxException.class : OnnxFormatException.class;
         IOException e = assertThrows(type, () -> OnnxImport.read(f));
@@ -76,13 +60,8 @@ class OnnxCorpusTest {
     }
 
     @Test
-    void everyFileIsListed() throws IOException, URISyntaxException {
-        TreeSet<String> files = new TreeSet<>();
-        try (Stream<Path> s = Files.list(corpus())) {
-            s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".onnx")).forEach(files::add);
-        }
-        assertEquals(files, new TreeSet<>(expected().keySet()));
-        assertTrue(files.size() >= 12, "corpus has " + files.size() + " files");
-        for (String n : files) assertTrue(Files.size(corpus().resolve(n)) < 5 * 1024, n + " is small");
+    void everyFileIsListed() throws IOException {
+        CORPUS.assertEveryFileListed(n -> n.endsWith(".onnx"), 12);
+        for (String n : CORPUS.listed()) assertTrue(Files.size(CORPUS.file(n)) < 5 * 1024, n + " is small");
     }
 }
