@@ -29,7 +29,13 @@ public enum Convention {
             StatStorage.VAR, Initializer.ones(), true, true, 1, false, false),
     /** Deeplearning4j BatchNormalization: eps 1e-5, decay 0.9 = weight of the old value, biased, stores log10(std), updates in backprop. */
     DL4J(1e-5, RunningAverage.weightOfOld(0.9), RunningAverage::weightOfOld, VarianceEstimator.BIASED,
-            StatStorage.LOG10_STD, Initializer.ones(), true, true, 1, false, true);
+            StatStorage.LOG10_STD, Initializer.ones(), true, true, 1, false, true),
+    /**
+     * ONNX BatchNormalization-15 with training_mode = 1: epsilon 1e-5, momentum 0.9 = weight of the
+     * old value, biased variance into the running estimate, axis 1; scale and B are graph inputs.
+     */
+    ONNX(1e-5, RunningAverage.weightOfOld(0.9), RunningAverage::weightOfOld, VarianceEstimator.BIASED,
+            StatStorage.VAR, Initializer.ones(), true, true, 1, false, false);
 
     final double eps;
     final RunningAverage runningAverage;

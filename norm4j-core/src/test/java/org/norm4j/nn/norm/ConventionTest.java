@@ -128,6 +128,7 @@ class ConventionTest {
             case PUZZLELIB -> emaOnVariance(c, 1e-5, n -> Math.max(1.0 / n, 0.1), true);     // factor = max(initFactor/n, minFactor)
             case D2L -> emaOnVariance(c, 1e-5, n -> 1 - 0.9, false);                         // momentum·moving + (1 − momentum)·batch
             case DL4J -> dl4j(c, 1e-5, 0.9);
+            case ONNX -> emaOnVariance(c, 1e-5, n -> 1 - 0.9, false);                        // input_mean·momentum + current_mean·(1 − momentum)
         };
     }
 
@@ -227,6 +228,7 @@ class ConventionTest {
             new Row(Convention.PUZZLELIB, 1e-5, new RunningAverage.CumulativeThenEma(1.0, 0.1), VarianceEstimator.UNBIASED, StatStorage.VAR, 1, true, true),
             new Row(Convention.D2L, 1e-5, new RunningAverage.WeightOfOld(0.9), VarianceEstimator.BIASED, StatStorage.VAR, 1, true, true),
             new Row(Convention.DL4J, 1e-5, new RunningAverage.WeightOfOld(0.9), VarianceEstimator.BIASED, StatStorage.LOG10_STD, 1, true, true),
+            new Row(Convention.ONNX, 1e-5, new RunningAverage.WeightOfOld(0.9), VarianceEstimator.BIASED, StatStorage.VAR, 1, true, true),
         };
         assertEquals(Convention.values().length, rows.length, "every convention has a row");
         for (Row r : rows) {
@@ -250,6 +252,7 @@ class ConventionTest {
         assertEquals(new RunningAverage.WeightOfNew(0.2), BatchNorm.builder(Convention.LASAGNE, 2).momentum(0.2).build().runningAverage());
         assertEquals(new RunningAverage.CumulativeThenEma(1.0, 0.05), BatchNorm.builder(Convention.PUZZLELIB, 2).momentum(0.05).build().runningAverage());
         assertEquals(new RunningAverage.WeightOfOld(0.5), BatchNorm.builder(Convention.DL4J, 2).momentum(0.5).build().runningAverage());
+        assertEquals(new RunningAverage.WeightOfOld(0.8), BatchNorm.builder(Convention.ONNX, 2).momentum(0.8).build().runningAverage());
     }
 
     // ---- framework-specific behaviour --------------------------------------------------------
