@@ -15,8 +15,8 @@ import java.util.List;
  * GraphProto          node=1 name=2 initializer=5 input=11 output=12 value_info=13
  * NodeProto           input=1 output=2 name=3 op_type=4 attribute=5 domain=7
  * AttributeProto      name=1 f=2 i=3 s=4 t=5 g=6 floats=7 ints=8 strings=9 tensors=10 graphs=11 type=20
- * TensorProto         dims=1 data_type=2 segment=3 float_data=4 (packed) int32_data=5 int64_data=7 (packed)
- *                     name=8 raw_data=9 external_data=13 data_location=14
+ * TensorProto         dims=1 data_type=2 segment=3 float_data=4 (packed) int32_data=5 (packed) int64_data=7 (packed)
+ *                     name=8 raw_data=9 uint64_data=11 (packed) external_data=13 data_location=14
  * ValueInfoProto      name=1 type=2;  TypeProto tensor_type=1;  TypeProto.Tensor elem_type=1 shape=2
  * TensorShapeProto    dim=1;  Dimension dim_value=1 dim_param=2
  * </pre>
@@ -29,7 +29,15 @@ final class OnnxProto {
 
     /** TensorProto.DataType values used here. */
     static final int FLOAT = 1;
+    static final int UINT8 = 2;
+    static final int INT8 = 3;
+    static final int UINT16 = 4;
+    static final int INT16 = 5;
+    static final int INT32 = 6;
     static final int INT64 = 7;
+    static final int BOOL = 9;
+    static final int UINT32 = 12;
+    static final int UINT64 = 13;
 
     /** AttributeProto.AttributeType values. */
     static final int ATTR_UNDEFINED = 0;
@@ -62,11 +70,18 @@ final class OnnxProto {
     record Attribute(String name, int type, float f, long i, byte[] s, TensorProto t, float[] floats, long[] ints, int offset) {}
 
     /**
-     * A tensor as stored: the data is in exactly one of floatData, int64Data, rawData (checked
-     * against dims only when read, by {@link #floatData} and {@link #int64Data}).
+     * A tensor as stored: the data is in exactly one of floatData, int64Data, int32Data (the
+     * int32_data field, which also holds the 8- and 16-bit types and BOOL), uint64Data (UINT32,
+     * UINT64), rawData (checked against dims only when read, by {@link #floatData},
+     * {@link #int64Data} and {@link #integerData}).
      */
-    record TensorProto(String name, int dataType, long[] dims, float[] floatData, long[] int64Data, byte[] rawData,
-                       boolean external, boolean segmented, int offset) {}
+    record TensorProto(String name, int dataType, long[] dims, float[] floatData, long[] int64Data, long[] int32Data,
+                       long[] uint64Data, byte[] rawData, boolean external, boolean segmented, int offset) {
+        TensorProto(String name, int dataType, long[] dims, float[] floatData, long[] int64Data, byte[] rawData,
+                    boolean external, boolean segmented, int offset) {
+            this(name, dataType, dims, floatData, int64Data, null, null, rawData, external, segmented, offset);
+        }
+    }
 
     /** A graph input/output/value_info; elemType is -1 for a non-tensor type, dims null when no shape is given. */
     record ValueInfo(String name, int elemType, List<Dim> dims, int offset) {}
@@ -204,9 +219,10 @@ final class OnnxProto {
         String name = "";
         int dataType = 0;
         ProtoReader.LongList dims = new ProtoReader.LongList(), int64 = new ProtoReader.LongList();
+        ProtoReader.LongList int32 = new ProtoReader.LongList(), uint64 = new ProtoReader.LongList();
         ProtoReader.FloatList floats = new ProtoReader.FloatList();
         byte[] raw = null;
-        boolean external = false, segmented = false, hasFloats = false, hasInt64 = false;
+        boolean external = false, segmented = false, hasFloats = false, hasInt64 = false, hasInt32 = false, hasUint64 = false;
         while (r.hasMore()) {
             int tag = r.readTag();
             switch (ProtoReader.fieldNumber(tag)) {
@@ -214,7 +230,9 @@ final class OnnxProto {
                 case 2 -> { r.expect(tag, ProtoReader.VARINT, "TensorProto.data_type"); dataType = (int) r.readVarint(); }
                 case 3 -> { r.skip(ProtoReader.wireType(tag)); segmented = true; }
                 case 4 -> { r.readFloats(tag, floats, "TensorProto.float_data"); hasFloats = true; }
+                case 5 -> { r.readVarints(tag, int32, "TensorProto.int32_data"); hasInt32 = true; }
                 case 7 -> { r.readVarints(tag, int64, "TensorProto.int64_data"); hasInt64 = true; }
+                case 11 -> { r.readVarints(tag, uint64, "TensorProto.uint64_data"); hasUint64 = true; }
                 case 8 -> { r.expect(tag, ProtoReader.LEN, "TensorProto.name"); name = r.readString(); }
                 case 9 -> { r.expect(tag, ProtoReader.LEN, "TensorProto.raw_data"); raw = r.readBytes(); }
                 case 13 -> { r.skip(ProtoReader.wireType(tag)); external = true; }
@@ -223,7 +241,16 @@ final class OnnxProto {
             }
         }
         return new TensorProto(name, dataType, dims.toArray(), hasFloats ? floats.toArray() : null, hasInt64 ? int64.toArray() : null,
-                raw, external, segmented, offset);
+                hasInt32 ? int32.toArray() : null, hasUint64 ? uint64.toArray() : null, raw, external, segmented, offset);
+    }
+
+    /** A serialized TensorProto on its own, as ONNX's backend tests store their inputs and outputs (input_0.pb). */
+    static TensorProto decodeTensorFile(byte[] bytes, Path file) throws OnnxFormatException {
+        return decodeTensor(new ProtoReader(bytes, file), 0);
+    }
+
+    static byte[] encodeTensorFile(TensorProto t) {
+        return encodeTensor(t).toByteArray();
     }
 
     private static ValueInfo decodeValueInfo(ProtoReader r, int offset) throws OnnxFormatException {
@@ -349,6 +376,67 @@ final class OnnxProto {
             throw new OnnxFormatException(file, t.offset(), "tensor " + quote(t.name()) + ": " + v.length + " values in int64_data, dims "
                     + java.util.Arrays.toString(t.dims()) + " need " + n);
         }
+        return v;
+    }
+
+    /** Bytes per element of the integer data types ({@link #integerData}), 0 for any other type. */
+    static int integerSize(int dataType) {
+        return switch (dataType) {
+            case UINT8, INT8, BOOL -> 1;
+            case UINT16, INT16 -> 2;
+            case INT32, UINT32 -> 4;
+            case INT64, UINT64 -> 8;
+            default -> 0;
+        };
+    }
+
+    /**
+     * An integer (or BOOL) tensor's values as longs, from raw_data (little-endian, the type's
+     * width; unsigned types zero-extended) or the field the type is stored in (int32_data,
+     * int64_data or uint64_data), checked against its dims.
+     */
+    static long[] integerData(TensorProto t, Path file) throws OnnxFormatException {
+        int size = integerSize(t.dataType());
+        if (size == 0) {
+            throw new OnnxFormatException(file, t.offset(), "tensor " + quote(t.name()) + " is " + dataTypeName(t.dataType()) + ", not an integer type");
+        }
+        int n = elementCount(t, file);
+        String field = switch (t.dataType()) {
+            case INT64 -> "int64_data";
+            case UINT32, UINT64 -> "uint64_data";
+            default -> "int32_data";
+        };
+        if (t.rawData() != null) {
+            if (t.rawData().length != (long) size * n) {
+                throw new OnnxFormatException(file, t.offset(), "tensor " + quote(t.name()) + ": raw_data has " + t.rawData().length
+                        + " bytes, dims " + java.util.Arrays.toString(t.dims()) + " of " + dataTypeName(t.dataType()) + " need " + (long) size * n);
+            }
+            ByteBuffer b = ByteBuffer.wrap(t.rawData()).order(ByteOrder.LITTLE_ENDIAN);
+            long[] v = new long[n];
+            for (int i = 0; i < n; i++) {
+                v[i] = switch (t.dataType()) {
+                    case UINT8, BOOL -> b.get() & 0xFFL;
+                    case INT8 -> b.get();
+                    case UINT16 -> b.getShort() & 0xFFFFL;
+                    case INT16 -> b.getShort();
+                    case INT32 -> b.getInt();
+                    case UINT32 -> b.getInt() & 0xFFFFFFFFL;
+                    default -> b.getLong();
+                };
+            }
+            return v;
+        }
+        long[] stored = switch (field) {
+            case "int64_data" -> t.int64Data();
+            case "uint64_data" -> t.uint64Data();
+            default -> t.int32Data();
+        };
+        long[] v = stored != null ? stored.clone() : new long[0];
+        if (v.length != n) {
+            throw new OnnxFormatException(file, t.offset(), "tensor " + quote(t.name()) + ": " + v.length + " values in " + field + ", dims "
+                    + java.util.Arrays.toString(t.dims()) + " need " + n);
+        }
+        if (field.equals("int32_data")) for (int i = 0; i < n; i++) v[i] = (int) v[i];   // varints of int32 are sign-extended
         return v;
     }
 
@@ -493,7 +581,9 @@ final class OnnxProto {
         w.varints(1, t.dims());
         w.varint(2, t.dataType());
         if (t.floatData() != null) w.packedFloats(4, t.floatData());
+        if (t.int32Data() != null) w.packedVarints(5, t.int32Data());
         if (t.int64Data() != null) w.packedVarints(7, t.int64Data());
+        if (t.uint64Data() != null) w.packedVarints(11, t.uint64Data());
         if (!t.name().isEmpty()) w.string(8, t.name());
         if (t.rawData() != null) w.bytes(9, t.rawData());
         return w;
