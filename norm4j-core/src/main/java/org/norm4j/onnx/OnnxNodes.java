@@ -34,7 +34,7 @@ final class OnnxNodes {
     /** The operators of the default domain that run, and the opsets they are read in. */
     static final List<String> OPERATORS = List.of("Add", "AveragePool", "BatchNormalization", "Constant", "Conv", "ConvTranspose", "Flatten",
             "Gemm", "GlobalAveragePool", "Identity", "InstanceNormalization", "LayerNormalization", "LogSoftmax", "MatMul", "MaxPool",
-            "MeanVarianceNormalization", "Mul", "Relu", "Reshape", "Sigmoid", "Softmax", "Tanh");
+            "MeanVarianceNormalization", "Mul", "Pad", "Relu", "Reshape", "Sigmoid", "Softmax", "Tanh");
 
     /** A node's computation: its inputs (null where an optional input is absent) to its outputs. */
     interface Kernel {
@@ -149,6 +149,7 @@ final class OnnxNodes {
             case "Gemm" -> gemm(c);
             case "Flatten" -> flatten(c);
             case "Reshape" -> reshape(c);
+            case "Pad" -> pad(c);
             case "Softmax" -> softmax(c, false);
             case "LogSoftmax" -> softmax(c, true);
             case "Conv" -> conv(c);
@@ -289,6 +290,50 @@ final class OnnxNodes {
                 throw c.invalid("cannot reshape " + Arrays.toString(s) + " (" + n + " values) to " + Arrays.toString(target));
             }
             return new OnnxTensor[] {reshaped(in[0], out)};
+        };
+    }
+
+    /**
+     * Pad, constant mode (PyTorch writes AvgPool2d's padding as a Pad): pads [begin..., end...]
+     * (negative ones crop), from an attribute before opset 11, from input 1 since; the value from
+     * the attribute or input 2 (default 0). The edge, reflect and wrap modes are refused.
+     */
+    private static Kernel pad(Ctx c) throws OnnxFormatException, UnsupportedOnnxException {
+        boolean fromInputs = c.opset >= 11;
+        if (fromInputs) c.known("mode");
+        else c.known("mode", "pads", "value");
+        String mode = c.s("mode", "constant");
+        if (!mode.equals("constant")) throw c.unsupported("mode", "attribute mode = " + mode + " is not supported (only constant)");
+        long[] attrPads = fromInputs ? null : c.ints("pads");
+        float attrValue = fromInputs ? 0f : c.f("value", 0f);
+        if (!fromInputs && attrPads == null) throw c.format("has no pads attribute");
+        return in -> {
+            c.inputs(in, 1, fromInputs ? 3 : 1);
+            if (in.length > 3 && in[3] != null) throw c.unsupported(null, "the axes input is not supported");
+            long[] pads = attrPads;
+            double value = attrValue;
+            if (fromInputs) {
+                if (in.length < 2 || in[1] == null || in[1].dataType() != OnnxProto.INT64 || in[1].rank() != 1) {
+                    throw c.invalid("pads must be a 1-D INT64 input");
+                }
+                pads = in[1].longs();
+                if (in.length > 2 && in[2] != null) {
+                    if (in[2].size() != 1 || in[2].dataType() != in[0].dataType()) throw c.invalid("constant_value must be one value of the input's type");
+                    value = in[2].get(0);
+                }
+            }
+            int[] s = in[0].shapeRef();
+            if (pads.length != 2 * s.length) throw c.invalid(pads.length + " pads for an input of rank " + s.length);
+            int[] out = new int[s.length], begin = new int[s.length];
+            for (int k = 0; k < s.length; k++) {
+                long o = s[k] + pads[k] + pads[k + s.length];
+                if (o < 0 || o > Integer.MAX_VALUE - 8 || Math.abs(pads[k]) > Integer.MAX_VALUE / 2) {
+                    throw c.invalid("pads " + Arrays.toString(pads) + " do not fit the input " + Arrays.toString(s));
+                }
+                out[k] = (int) o;
+                begin[k] = (int) pads[k];
+            }
+            return new OnnxTensor[] {OnnxOps.padConstant(in[0], out, begin, value)};
         };
     }
 

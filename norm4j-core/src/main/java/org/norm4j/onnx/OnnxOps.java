@@ -128,6 +128,31 @@ final class OnnxOps {
         return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));   // no overflow on either side
     }
 
+    /** y[o] = x[o − begin] where that lies inside x, else {@code value} (cast to the type); negative begins crop. */
+    static OnnxTensor padConstant(OnnxTensor x, int[] out, int[] begin, double value) {
+        int[] s = x.shapeRef();
+        int n = size(out), r = s.length;
+        int[] oc = new int[r];
+        int[] from = new int[n];   // the input index each output element copies, −1 for the padding value
+        for (int o = 0; o < n; o++) {
+            unravel(o, out, oc);
+            int flat = 0;
+            for (int k = 0; k < r && flat >= 0; k++) {
+                int pos = oc[k] - begin[k];
+                flat = pos < 0 || pos >= s[k] ? -1 : flat * s[k] + pos;
+            }
+            from[o] = flat;
+        }
+        if (x.isFloat()) {
+            float[] xv = x.floats(), y = new float[n];
+            for (int o = 0; o < n; o++) y[o] = from[o] >= 0 ? xv[from[o]] : (float) value;
+            return OnnxTensor.ofFloats(y, out);
+        }
+        long[] xv = x.longs(), y = new long[n];
+        for (int o = 0; o < n; o++) y[o] = from[o] >= 0 ? xv[from[o]] : (long) value;
+        return OnnxTensor.ofIntegers(x.dataType(), y, out);
+    }
+
     // ---- matrix products ------------------------------------------------------------------------
 
     /**
@@ -221,7 +246,7 @@ final class OnnxOps {
          */
         int[] gather() {
             int d = in.length, outSize = size(out), kSize = size(kernel);
-            int[] g = new int[outSize * kSize];
+            int[] g = new int[tableSize(outSize, kSize)];
             int[] oc = new int[d], kc = new int[d];
             for (int o = 0; o < outSize; o++) {
                 unravel(o, out, oc);
@@ -240,6 +265,15 @@ final class OnnxOps {
             }
             return g;
         }
+    }
+
+    /** positions × kernel offsets, the size of a gather table; refused beyond 2^28 entries (1 GiB). */
+    private static int tableSize(int positions, int kernelSize) {
+        long n = (long) positions * kernelSize;
+        if (n > 1 << 28) {
+            throw new IllegalArgumentException(positions + " window positions × a kernel of " + kernelSize + " elements is too large for the reference loops");
+        }
+        return (int) n;
     }
 
     static void unravel(int flat, int[] dims, int[] coord) {
@@ -289,7 +323,7 @@ final class OnnxOps {
         int n = xs[0], c = xs[1], cg = c / group, mg = ws[1], m = mg * group;
         int d = win.spatial(), inSize = size(win.in()), outSize = size(win.out()), kSize = size(win.kernel());
         // where input position i and kernel offset q land in the output (−1: cut off)
-        int[] land = new int[inSize * kSize];
+        int[] land = new int[tableSize(inSize, kSize)];
         int[] ic = new int[d], kc = new int[d];
         for (int i = 0; i < inSize; i++) {
             unravel(i, win.in(), ic);

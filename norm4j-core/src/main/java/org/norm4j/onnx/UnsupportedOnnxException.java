@@ -4,11 +4,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A well-formed ONNX model that norm4j cannot turn into a {@code Sequential} without changing what
- * it computes: an operator it does not know (LSTM, Gather, ...), an attribute value it does not
- * implement (Conv's auto_pad SAME_UPPER, asymmetric pads, AveragePool's count_include_pad = 0 with
- * padding), or a graph that is not a chain. The message names the operator, the attribute when
- * that is the unsupported part, the node and the file. Nothing is returned half-built.
+ * A well-formed ONNX model that norm4j cannot import ({@link OnnxImport}: into a {@code Sequential})
+ * or run ({@link OnnxGraph}) without changing what it computes: an operator it does not know (LSTM,
+ * Gather, ...), an attribute value it does not implement (for the import, Conv's auto_pad
+ * SAME_UPPER or asymmetric pads; for both, LayerNormalization's stash_type = DOUBLE), a data type
+ * it does not compute with, or, for the import, a graph that is not a chain. The message names the
+ * operator, the attribute when that is the unsupported part, the node and the file. Nothing is
+ * returned half-built.
  */
 public final class UnsupportedOnnxException extends IOException {
     private static final long serialVersionUID = 1L;

@@ -326,6 +326,47 @@ class OnnxGraphTest {
         assertTrue(e.getMessage().contains("Add node \"add0\"") && e.getMessage().contains("do not broadcast"), e.getMessage());
     }
 
+    // ---- PyTorch's exports, and damaged files -------------------------------------------------------
+
+    /** PyTorch 1.13's LeNet-BN exports (tools/export_onnx.py) run through the graph give PyTorch's logits. */
+    @Test
+    void pyTorchsLeNetExportsGivePyTorchsOutputs() throws Exception {
+        Map<String, org.norm4j.io.SafeTensors.Entry> io = PyTorchOnnxTest.io("lenet_bn_io.safetensors");
+        float[] x = io.get("input").floats();
+        for (String name : List.of("lenet_bn.onnx", "lenet_bn_eval.onnx")) {
+            OnnxGraph g = OnnxGraph.load(PyTorchOnnxTest.resource(name));
+            OnnxTensor y = g.run(List.of(OnnxTensor.ofFloats(x.clone(), 8, 1, 28, 28))).get(0);
+            OnnxTesting.assertRowsClose("OnnxGraph " + name, y.floats(), io.get("logits").floats(), 10, 1e-5);
+        }
+    }
+
+    /** Damaged files are a format error or an unsupported model naming what, or a graph that runs or refuses its input; nothing else. */
+    @Test
+    void flippedBytesNeverGiveAnythingElse() throws Exception {
+        byte[] good = java.nio.file.Files.readAllBytes(PyTorchOnnxTest.resource("lenet_bn.onnx"));
+        java.util.Random rnd = new java.util.Random(8);
+        OnnxTensor x = OnnxTensor.ofFloats(random(784, 3), 1, 1, 28, 28);
+        int ran = 0, refused = 0;
+        for (int trial = 0; trial < 300; trial++) {
+            byte[] b = good.clone();
+            for (int k = 0; k < 3; k++) b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8));
+            try {
+                OnnxGraph g = OnnxGraph.fromBytes(b, FILE);
+                try {
+                    g.run(List.of(x));
+                    ran++;
+                } catch (IllegalArgumentException | UnsupportedOnnxException e) {
+                    assertTrue(e.getMessage().startsWith(FILE + ": "), "names the file: " + e.getMessage());
+                    refused++;
+                }
+            } catch (OnnxFormatException | UnsupportedOnnxException e) {
+                assertTrue(e.getMessage().startsWith(FILE + ": "), "names the file: " + e.getMessage());
+                refused++;
+            }
+        }
+        assertEquals(300, ran + refused);
+    }
+
     // ---- the backend tests' file format ------------------------------------------------------------
 
     @Test
