@@ -16,12 +16,21 @@ public final class Conv {
     /** col[K, outH·outW] from channels [c0, c0 + cn) of the image at xOff ([C, H, W] layout). */
     public static void im2col(float[] col, float[] x, int xOff, int cn, int h, int w, int kH, int kW,
                               int sH, int sW, int pH, int pW, int dH, int dW, int outH, int outW) {
-        int p = outH * outW, row = 0;
+        im2col(col, 0, outH * outW, x, xOff, cn, h, w, kH, kW, sH, sW, pH, pW, dH, dW, outH, outW);
+    }
+
+    /**
+     * The same into columns [colOff, colOff + outH·outW) of a wider matrix whose rows are
+     * {@code ldCol} floats apart: several images side by side make one GEMM.
+     */
+    public static void im2col(float[] col, int colOff, int ldCol, float[] x, int xOff, int cn, int h, int w, int kH, int kW,
+                              int sH, int sW, int pH, int pW, int dH, int dW, int outH, int outW) {
+        int row = 0;
         for (int ci = 0; ci < cn; ci++) {
             int plane = xOff + ci * h * w;
             for (int ki = 0; ki < kH; ki++) {
                 for (int kj = 0; kj < kW; kj++, row++) {
-                    int r0 = row * p;
+                    int r0 = colOff + row * ldCol;
                     for (int oh = 0; oh < outH; oh++) {
                         int ih = oh * sH - pH + ki * dH, o = r0 + oh * outW;
                         if (ih < 0 || ih >= h) {
@@ -46,16 +55,27 @@ public final class Conv {
     /** The adjoint of im2col: dx[ci, ih, iw] += every col entry that was read from it. */
     public static void col2im(float[] dx, int dxOff, float[] col, int cn, int h, int w, int kH, int kW,
                               int sH, int sW, int pH, int pW, int dH, int dW, int outH, int outW) {
-        int p = outH * outW, row = 0;
+        col2im(dx, dxOff, col, 0, outH * outW, cn, h, w, kH, kW, sH, sW, pH, pW, dH, dW, outH, outW);
+    }
+
+    /** The adjoint of the wide {@link #im2col(float[], int, int, float[], int, int, int, int, int, int, int, int, int, int, int, int, int, int)}. */
+    public static void col2im(float[] dx, int dxOff, float[] col, int colOff, int ldCol, int cn, int h, int w, int kH, int kW,
+                              int sH, int sW, int pH, int pW, int dH, int dW, int outH, int outW) {
+        int row = 0;
         for (int ci = 0; ci < cn; ci++) {
             int plane = dxOff + ci * h * w;
             for (int ki = 0; ki < kH; ki++) {
                 for (int kj = 0; kj < kW; kj++, row++) {
-                    int r0 = row * p;
+                    int r0 = colOff + row * ldCol;
                     for (int oh = 0; oh < outH; oh++) {
                         int ih = oh * sH - pH + ki * dH;
                         if (ih < 0 || ih >= h) continue;
                         int o = r0 + oh * outW;
+                        if (sW == 1 && kj * dW - pW >= 0 && (outW - 1) + kj * dW - pW < w) {   // the interior case
+                            int base = plane + ih * w + kj * dW - pW;
+                            for (int ow = 0; ow < outW; ow++) dx[base + ow] += col[o + ow];
+                            continue;
+                        }
                         for (int ow = 0; ow < outW; ow++) {
                             int iw = ow * sW - pW + kj * dW;
                             if (iw >= 0 && iw < w) dx[plane + ih * w + iw] += col[o + ow];

@@ -66,6 +66,12 @@ public interface Loops {
     void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
                      float invStd, float[] gamma, float coefX, float center, float coefK);
 
+    /** y[i] = 1/(1 + e^−x[i]) by {@link ExpF#sigmoid}: bit-identical in both twins. {@code y} may be {@code x}. */
+    void sigmoid(float[] y, int yOff, float[] x, int xOff, int n);
+
+    /** dx[i] += dy[i]·y[i]·(1 − y[i]): the sigmoid's backward from its output. */
+    void sigmoidBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] y, int yOff, int n);
+
     /** The implementation in use: the vector twin when available and not disabled, else scalar. */
     static Loops get() {
         return LoopsHolder.INSTANCE;

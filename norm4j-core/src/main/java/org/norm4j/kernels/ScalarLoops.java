@@ -138,4 +138,17 @@ public final class ScalarLoops implements Loops {
             dx[dxOff + i] += a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
         }
     }
+
+    @Override
+    public void sigmoid(float[] y, int yOff, float[] x, int xOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] = ExpF.sigmoid(x[xOff + i]);
+    }
+
+    @Override
+    public void sigmoidBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = y[yOff + i];
+            dx[dxOff + i] += dy[dyOff + i] * v * (1f - v);
+        }
+    }
 }

@@ -3,65 +3,148 @@ package org.norm4j.ops;
 import org.norm4j.autograd.Autograd;
 import org.norm4j.kernels.Conv;
 import org.norm4j.kernels.Gemm;
+import org.norm4j.kernels.Parallel;
+import org.norm4j.kernels.Scratch;
 import org.norm4j.tensor.Tensor;
 
 /**
- * 2-D convolution (cross-correlation, as PyTorch) by im2col + GEMM, per image and group:
+ * 2-D convolution (cross-correlation, as PyTorch) by im2col + GEMM over chunks of images: the
+ * column matrices of a chunk's images stand side by side, so each group of a chunk is one GEMM
  * <pre>
- *   y[n, g·Cog + co, p] = b[·] + Σ_k W[g·Cog + co, k] · col_{n,g}[k, p]
+ *   out_g[co, (j, p)] = Σ_k W[g·Cog + co, k] · col_g[k, (j, p)]      (image j of the chunk, pixel p)
  * </pre>
- * x [N, Cin, H, W], W [Cout, Cin/groups, kH, kW], b [Cout] or null. Backward, per image and group:
- * dW += dy·colᵀ, dcol = Wᵀ·dy then col2im into dx, db += Σ_p dy. The column buffer is recomputed
- * in backward rather than kept for the whole batch.
+ * then scattered to y[n, g·Cog + co, p] with the bias added. x [N, Cin, H, W],
+ * W [Cout, Cin/groups, kH, kW], b [Cout] or null. Backward per chunk and group, with dyT the
+ * chunk's dy gathered to [Cog, (j, p)]: dW_chunk = dyT·colᵀ, dcol = Wᵀ·dyT then col2im into dx,
+ * db_chunk = Σ dy; the chunks' dW and db are added in chunk order.
+ *
+ * <p>Chunks hold about {@value #COLUMN_FLOATS} column floats (a few images of LeNet; one for a
+ * large image), fixed by the shape alone: the chunks run on {@link Parallel}'s threads and the
+ * result does not depend on how many there are. The column buffer is recomputed in backward
+ * rather than kept for the whole batch, and lives in {@link Scratch}.
  */
 public final class Convolution {
+    /** Column-matrix floats per chunk: 1 MiB, so a chunk's columns stay in L2. */
+    static final int COLUMN_FLOATS = 1 << 18;
+
     private Convolution() {}
 
     /** Stride, padding and dilation per axis, and the number of groups. */
     public record Geometry(int strideH, int strideW, int padH, int padW, int dilH, int dilW, int groups) {}
 
-    public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Geometry g) {
-        int[] xs = x.shape(), ws = weight.shape();
-        int n = xs[0], cin = xs[1], h = xs[2], w = xs[3], cout = ws[0], kH = ws[2], kW = ws[3];
-        int outH = Conv.outSize(h, kH, g.strideH(), g.padH(), g.dilH()), outW = Conv.outSize(w, kW, g.strideW(), g.padW(), g.dilW());
-        int cig = cin / g.groups(), cog = cout / g.groups(), k = cig * kH * kW, p = outH * outW;
-        float[] xd = x.data(), wd = weight.data(), y = new float[n * cout * p], col = new float[k * p];
-        float[] b = bias == null ? null : bias.data();
-        for (int img = 0; img < n; img++) {
-            for (int gr = 0; gr < g.groups(); gr++) {
-                int yOff = (img * cout + gr * cog) * p;
-                Conv.im2col(col, xd, (img * cin + gr * cig) * h * w, cig, h, w, kH, kW, g.strideH(), g.strideW(),
-                        g.padH(), g.padW(), g.dilH(), g.dilW(), outH, outW);
-                if (b != null) {
-                    for (int co = 0; co < cog; co++) java.util.Arrays.fill(y, yOff + co * p, yOff + (co + 1) * p, b[gr * cog + co]);
-                }
-                Gemm.gemm(false, false, cog, p, k, 1f, wd, gr * cog * k, k, col, 0, p, b == null ? 0f : 1f, y, yOff, p);
+    /** The shapes behind one call, and how the batch is chunked. */
+    private record Plan(int n, int cin, int h, int w, int cout, int kH, int kW, int outH, int outW, int groups,
+                        int cig, int cog, int k, int p, int perChunk, int chunks, Geometry g) {
+        static Plan of(int[] xs, int[] ws, Geometry g) {
+            int n = xs[0], cin = xs[1], h = xs[2], w = xs[3], cout = ws[0], kH = ws[2], kW = ws[3];
+            int outH = Conv.outSize(h, kH, g.strideH(), g.padH(), g.dilH()), outW = Conv.outSize(w, kW, g.strideW(), g.padW(), g.dilW());
+            int cig = cin / g.groups(), cog = cout / g.groups(), k = cig * kH * kW, p = outH * outW;
+            int perChunk = (int) Math.max(1, Math.min(n, COLUMN_FLOATS / Math.max(1L, (long) k * p)));
+            int chunks = n == 0 ? 0 : (n + perChunk - 1) / perChunk;
+            return new Plan(n, cin, h, w, cout, kH, kW, outH, outW, g.groups(), cig, cog, k, p, perChunk, chunks, g);
+        }
+
+        int first(int chunk) {
+            return chunk * perChunk;
+        }
+
+        int images(int chunk) {
+            return Math.min(n, first(chunk) + perChunk) - first(chunk);
+        }
+
+        /** The columns of group gr of the chunk's images, side by side: col[k, j·p + q]. */
+        void im2col(float[] col, float[] x, int chunk, int gr) {
+            int m = images(chunk), ld = m * p;
+            for (int j = 0; j < m; j++) {
+                Conv.im2col(col, j * p, ld, x, ((first(chunk) + j) * cin + gr * cig) * h * w, cig, h, w, kH, kW,
+                        g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilH(), g.dilW(), outH, outW);
             }
         }
-        Tensor yt = Tensor.wrap(y, n, cout, outH, outW);
-        Autograd.record(yt, "Conv2d", (dy, d) -> {
-            float[] c = new float[k * p];
-            for (int img = 0; img < n; img++) {
-                for (int gr = 0; gr < g.groups(); gr++) {
-                    int yOff = (img * cout + gr * cog) * p, xOff = (img * cin + gr * cig) * h * w;
-                    if (d[1] != null) {
-                        Conv.im2col(c, xd, xOff, cig, h, w, kH, kW, g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilH(), g.dilW(), outH, outW);
-                        Gemm.gemm(false, true, cog, k, p, 1f, dy, yOff, p, c, 0, p, 1f, d[1], gr * cog * k, k);
-                    }
-                    if (d[0] != null) {
-                        Gemm.gemm(true, false, k, p, cog, 1f, wd, gr * cog * k, k, dy, yOff, p, 0f, c, 0, p);
-                        Conv.col2im(d[0], xOff, c, cig, h, w, kH, kW, g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilH(), g.dilW(), outH, outW);
-                    }
-                    if (d[2] != null) {
-                        for (int co = 0; co < cog; co++) {
-                            double s = 0;
-                            for (int q = 0; q < p; q++) s += dy[yOff + co * p + q];
-                            d[2][gr * cog + co] += (float) s;
-                        }
+
+        void col2im(float[] dx, float[] col, int chunk, int gr) {
+            int m = images(chunk), ld = m * p;
+            for (int j = 0; j < m; j++) {
+                Conv.col2im(dx, ((first(chunk) + j) * cin + gr * cig) * h * w, col, j * p, ld, cig, h, w, kH, kW,
+                        g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilH(), g.dilW(), outH, outW);
+            }
+        }
+    }
+
+    public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Geometry g) {
+        Plan pl = Plan.of(x.shape(), weight.shape(), g);
+        float[] xd = x.data(), wd = weight.data(), y = new float[pl.n * pl.cout * pl.p];
+        float[] b = bias == null ? null : bias.data();
+        Parallel.forEach(pl.chunks, chunk -> forwardChunk(pl, chunk, xd, wd, b, y));
+        Tensor yt = Tensor.wrap(y, pl.n, pl.cout, pl.outH, pl.outW);
+        Autograd.record(yt, "Conv2d", (dy, d) -> backward(pl, xd, wd, dy, d[0], d[1], d[2]), x, weight, bias);
+        return yt;
+    }
+
+    private static void forwardChunk(Plan pl, int chunk, float[] x, float[] wd, float[] b, float[] y) {
+        int m = pl.images(chunk), ld = m * pl.p, p = pl.p;
+        float[] col = Scratch.floats(0, pl.k * ld), out = Scratch.floats(1, pl.cog * ld);
+        for (int gr = 0; gr < pl.groups; gr++) {
+            pl.im2col(col, x, chunk, gr);
+            Gemm.gemm(false, false, pl.cog, ld, pl.k, 1f, wd, gr * pl.cog * pl.k, pl.k, col, 0, ld, 0f, out, 0, ld);
+            for (int j = 0; j < m; j++) {
+                for (int co = 0; co < pl.cog; co++) {
+                    int src = co * ld + j * p, dst = ((pl.first(chunk) + j) * pl.cout + gr * pl.cog + co) * p;
+                    if (b == null) {
+                        System.arraycopy(out, src, y, dst, p);
+                    } else {
+                        float bc = b[gr * pl.cog + co];
+                        for (int q = 0; q < p; q++) y[dst + q] = out[src + q] + bc;
                     }
                 }
             }
-        }, x, weight, bias);
-        return yt;
+        }
+    }
+
+    private static void backward(Plan pl, float[] xd, float[] wd, float[] dy, float[] dx, float[] dW, float[] dB) {
+        int wSize = pl.cout * pl.k;
+        float[][] dWParts = dW == null ? null : new float[pl.chunks][];
+        double[][] dBParts = dB == null ? null : new double[pl.chunks][];
+        Parallel.forEach(pl.chunks, chunk -> {
+            if (dWParts != null) dWParts[chunk] = new float[wSize];
+            if (dBParts != null) dBParts[chunk] = new double[pl.cout];
+            backwardChunk(pl, chunk, xd, wd, dy, dx, dWParts == null ? null : dWParts[chunk], dBParts == null ? null : dBParts[chunk]);
+        });
+        for (int c = 0; c < pl.chunks; c++) {   // in chunk order: the same sums on any number of threads
+            if (dW != null) {
+                float[] part = dWParts[c];
+                for (int i = 0; i < wSize; i++) dW[i] += part[i];
+            }
+            if (dB != null) {
+                double[] part = dBParts[c];
+                for (int i = 0; i < pl.cout; i++) dB[i] += (float) part[i];
+            }
+        }
+    }
+
+    /** One chunk's gradient: dx of its images (disjoint from other chunks'), its own dW and db partials. */
+    private static void backwardChunk(Plan pl, int chunk, float[] xd, float[] wd, float[] dy, float[] dx, float[] dW, double[] dB) {
+        int m = pl.images(chunk), ld = m * pl.p, p = pl.p;
+        float[] col = Scratch.floats(0, pl.k * ld), dyT = Scratch.floats(1, pl.cog * ld);
+        for (int gr = 0; gr < pl.groups; gr++) {
+            for (int j = 0; j < m; j++) {
+                for (int co = 0; co < pl.cog; co++) {
+                    int src = ((pl.first(chunk) + j) * pl.cout + gr * pl.cog + co) * p;
+                    System.arraycopy(dy, src, dyT, co * ld + j * p, p);
+                    if (dB != null) {
+                        double s = 0;
+                        for (int q = 0; q < p; q++) s += dy[src + q];
+                        dB[gr * pl.cog + co] += s;
+                    }
+                }
+            }
+            if (dW != null) {
+                pl.im2col(col, xd, chunk, gr);
+                Gemm.gemm(false, true, pl.cog, pl.k, ld, 1f, dyT, 0, ld, col, 0, ld, 0f, dW, gr * pl.cog * pl.k, pl.k);
+            }
+            if (dx != null) {
+                Gemm.gemm(true, false, pl.k, ld, pl.cog, 1f, wd, gr * pl.cog * pl.k, pl.k, dyT, 0, ld, 0f, col, 0, ld);
+                pl.col2im(dx, col, chunk, gr);
+            }
+        }
     }
 }

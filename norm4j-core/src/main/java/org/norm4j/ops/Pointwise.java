@@ -10,14 +10,10 @@ public final class Pointwise {
 
     /** y = act(x); backward from the output (relu' = [y &gt; 0], sigmoid' = y(1 − y), tanh' = 1 − y²). */
     public static Tensor activation(Tensor x, Activation act) {
-        float[] y = x.toArray();
-        act.forwardInPlace(y, 0, y.length);
+        float[] y = new float[x.size()];
+        act.forward(y, x.data(), y.length);
         Tensor yt = Tensor.wrap(y, x.shape());
-        Autograd.record(yt, act.name(), (dy, d) -> {
-            float[] g = new float[dy.length];
-            act.backward(g, dy, y, dy.length);
-            for (int i = 0; i < g.length; i++) d[0][i] += g[i];
-        }, x);
+        Autograd.record(yt, act.name(), (dy, d) -> act.backward(d[0], dy, y, dy.length), x);
         return yt;
     }
 

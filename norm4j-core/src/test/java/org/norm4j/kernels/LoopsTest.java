@@ -9,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.function.IntToDoubleFunction;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -49,16 +47,6 @@ class LoopsTest {
     private static final int X_OFF = 3, Y_OFF = 5, DY_OFF = 7, DX_OFF = 2, P_OFF = 4;
 
     enum Kind { RANDOM, LARGE_MEAN }
-
-    static Stream<String> twins() {
-        return Stream.of("scalar", "vector");
-    }
-
-    private static Loops twin(String name) {
-        if (name.equals("scalar")) return Loops.scalar();
-        Assumptions.assumeTrue(Loops.vector() != null, "jdk.incubator.vector is not in the boot layer: vector twin skipped");
-        return Loops.vector();
-    }
 
     @Test
     void vectorTwinLoadsWhenModulePresent() throws ReflectiveOperationException {
@@ -189,9 +177,9 @@ class LoopsTest {
     // ---- plain reductions ----------------------------------------------------------------------
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void sum(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 float[] x = data(random("sum", n, kind), X_OFF, n, kind);
@@ -206,9 +194,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void sumShifted(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("sumShifted", n, kind);
@@ -232,9 +220,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void sumSquares(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 float[] x = data(random("sumSquares", n, kind), X_OFF, n, kind);
@@ -246,9 +234,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void dotShifted(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("dotShifted", n, kind);
@@ -277,9 +265,9 @@ class LoopsTest {
      * are off by about 2e-4 relative here; the chunked lanes must stay within {@value #REDUCE_REL}.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void longRuns(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         int n = 1_000_003;
         Random r = random("longRuns", n, Kind.LARGE_MEAN);
         float[] x = data(r, X_OFF, n, Kind.LARGE_MEAN);
@@ -306,9 +294,9 @@ class LoopsTest {
     // ---- elementwise over one run --------------------------------------------------------------
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void affine(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("affine", n, kind);
@@ -335,9 +323,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void affineBackward(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("affineBackward", n, kind);
@@ -365,9 +353,9 @@ class LoopsTest {
     // ---- channels-last rows: one parameter per element -----------------------------------------
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void sumColumns(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("sumColumns", n, kind);
@@ -386,9 +374,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void sumShiftedColumns(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("sumShiftedColumns", n, kind);
@@ -415,9 +403,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void affineColumns(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("affineColumns", n, kind);
@@ -440,9 +428,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void dotShiftedColumns(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("dotShiftedColumns", n, kind);
@@ -469,9 +457,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void affineBackwardColumns(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("affineBackwardColumns", n, kind);
@@ -503,9 +491,9 @@ class LoopsTest {
     // ---- rows: per-row statistics, per-element gamma and beta (no offset: gamma[i]) ------------
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void normalizeRow(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 for (int nulls = 0; nulls < 4; nulls++) {
@@ -534,9 +522,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void rowBackwardSums(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 for (int nulls = 0; nulls < 8; nulls++) {
@@ -588,9 +576,9 @@ class LoopsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("twins")
+    @MethodSource("org.norm4j.kernels.Twins#names")
     void rowBackward(String name) {
-        Loops l = twin(name);
+        Loops l = Twins.get(name);
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 for (int nulls = 0; nulls < 2; nulls++) {

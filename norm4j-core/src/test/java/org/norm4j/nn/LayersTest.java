@@ -67,9 +67,63 @@ class LayersTest {
         Check.close("conv forward", y.toArray(), want, 1e-5, 1e-5);
     }
 
+    /**
+     * A batch large enough to be split into several chunks (2 images each, the last one alone):
+     * forward and every gradient against direct double sums, and the same bits on 1 and 2 threads.
+     */
+    @Test
+    void conv2dChunkedBatchAgainstDirectSumsOnOneAndTwoThreads() {
+        int n = 5, cin = 2, h = 70, w = 70, cout = 3, kh = 3, kw = 3;
+        Convolution.Geometry g = new Convolution.Geometry(1, 1, 1, 1, 1, 1, 1);
+        Conv2d conv = new Conv2d(cin, cout, kh, kw, g, true, new Rng(5));
+        Tensor x = GradCheck.random(rnd, n, cin, h, w).requiresGrad(true);
+        float[] dyv = GradCheck.random(rnd, n, cout, h, w).data();
+        double[] wantY = new double[n * cout * h * w], wantDx = new double[x.size()], wantDw = new double[conv.weight().size()], wantDb = new double[cout];
+        float[] xd = x.data(), wd = conv.weight().data(), b = conv.bias().data();
+        for (int i = 0; i < n; i++) for (int co = 0; co < cout; co++) for (int r = 0; r < h; r++) for (int c = 0; c < w; c++) {
+            int o = ((i * cout + co) * h + r) * w + c;
+            double s = b[co];
+            wantDb[co] += dyv[o];
+            for (int ci = 0; ci < cin; ci++) for (int a = 0; a < kh; a++) for (int bb = 0; bb < kw; bb++) {
+                int ih = r - 1 + a, iw = c - 1 + bb;
+                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                int wi = ((co * cin + ci) * kh + a) * kw + bb, xi = ((i * cin + ci) * h + ih) * w + iw;
+                s += (double) wd[wi] * xd[xi];
+                wantDx[xi] += (double) wd[wi] * dyv[o];
+                wantDw[wi] += (double) xd[xi] * dyv[o];
+            }
+            wantY[o] = s;
+        }
+        float[][] results = new float[2][];
+        for (int threads = 1; threads <= 2; threads++) {
+            int before = org.norm4j.kernels.Parallel.threads();
+            org.norm4j.kernels.Parallel.setThreads(threads);
+            try {
+                x.zeroGrad();
+                conv.zeroGrad();
+                Tensor y = conv.forward(x);
+                y.backward(Tensor.wrap(dyv, y.shape()));
+                Check.close("chunked conv forward, " + threads + " threads", y.toArray(), wantY, 1e-5, 1e-5);
+                Check.close("chunked conv dx", x.grad().toArray(), wantDx, 1e-4, 1e-5);
+                Check.close("chunked conv dW", conv.weight().grad().toArray(), wantDw, 1e-4, 1e-4);
+                Check.close("chunked conv db", conv.bias().grad().toArray(), wantDb, 1e-4, 1e-4);
+                float[] all = new float[y.size() + x.size() + wantDw.length + cout];
+                System.arraycopy(y.data(), 0, all, 0, y.size());
+                System.arraycopy(x.grad().data(), 0, all, y.size(), x.size());
+                System.arraycopy(conv.weight().grad().data(), 0, all, y.size() + x.size(), wantDw.length);
+                System.arraycopy(conv.bias().grad().data(), 0, all, y.size() + x.size() + wantDw.length, cout);
+                results[threads - 1] = all;
+            } finally {
+                org.norm4j.kernels.Parallel.setThreads(before);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(results[0], results[1], "1 and 2 threads must give the same bits");
+    }
+
     @Test
     void pooling() {
         gradCheck("AvgPool2d(2)", new AvgPool2d(2), 2, 3, 4, 6);
+        gradCheck("AvgPool2d(2), odd sizes", new AvgPool2d(2), 1, 2, 5, 7);
         gradCheck("AvgPool2d(3, 2, 1)", new AvgPool2d(3, 2, 1), 1, 2, 5, 5);
         gradCheck("MaxPool2d(2)", new MaxPool2d(2), 2, 2, 4, 4);
         gradCheck("MaxPool2d(3, 2, 1)", new MaxPool2d(3, 2, 1), 1, 2, 5, 5);

@@ -2,9 +2,12 @@ package org.norm4j.kernels.vector;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import org.norm4j.kernels.ExpF;
 import org.norm4j.kernels.Loops;
 
 /**
@@ -18,7 +21,8 @@ import org.norm4j.kernels.Loops;
  *   <li>Float elementwise kernels ({@code affine}, {@code affineBackward}, {@code affineColumns},
  *       {@code affineBackwardColumns}, {@code normalizeRow}, {@code rowBackward}) do the scalar
  *       twin's float operations in the scalar twin's order, with no FMA, so their results are
- *       bit-identical to it: switching twins never changes a forward output or a gradient.</li>
+ *       bit-identical to it: switching twins never changes a forward output or a gradient. So are
+ *       {@code sigmoid} (ExpF's float polynomial, lane for lane) and {@code sigmoidBackward}.</li>
  *   <li>Plain reductions ({@code sum}, {@code sumShifted}, {@code sumSquares}, {@code dotShifted})
  *       accumulate per lane in float over chunks of {@link #CHUNK} elements, so each lane adds at
  *       most {@value #VECTORS_PER_CHUNK} terms before its chunk is reduced and added into a double;
@@ -350,6 +354,54 @@ public final class VectorLoops implements Loops {
         for (; i < n; i++) {
             float a = gamma == null ? invStd : invStd * gamma[i];
             dx[dxOff + i] += a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+        }
+    }
+
+    // ---- the sigmoid: ExpF lane for lane --------------------------------------------------
+
+    @Override
+    public void sigmoid(float[] y, int yOff, float[] x, int xOff, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            FloatVector e = expNonPositive(v.abs().neg());
+            FloatVector d = e.add(1f);
+            FloatVector.broadcast(F, 1f).blend(e, v.lt(0f)).div(d).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] = ExpF.sigmoid(x[xOff + i]);
+    }
+
+    /** {@link ExpF#expNonPositive} with the same float operations in the same order. */
+    private static FloatVector expNonPositive(FloatVector t) {
+        VectorMask<Float> under = t.lt(ExpF.LO);
+        t = t.blend(ExpF.LO, under);
+        FloatVector v = t.mul(ExpF.LOG2E).add(ExpF.ROUND);
+        FloatVector n = v.sub(ExpF.ROUND);
+        FloatVector r = t.sub(n.mul(ExpF.LN2_HI));
+        r = r.sub(n.mul(ExpF.LN2_LO));
+        FloatVector p = r.mul(ExpF.P0).add(ExpF.P1);
+        p = p.mul(r).add(ExpF.P2);
+        p = p.mul(r).add(ExpF.P3);
+        p = p.mul(r).add(ExpF.P4);
+        p = p.mul(r).add(ExpF.P5);
+        FloatVector y = p.mul(r).mul(r).add(r).add(1f);
+        IntVector bits = v.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
+        return y.mul(bits.reinterpretAsFloats()).blend(0f, under);
+    }
+
+    @Override
+    public void sigmoidBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] y, int yOff, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, y, yOff + i);
+            FloatVector g = FloatVector.fromArray(F, dy, dyOff + i).mul(v).mul(FloatVector.broadcast(F, 1f).sub(v));
+            FloatVector.fromArray(F, dx, dxOff + i).add(g).intoArray(dx, dxOff + i);
+        }
+        for (; i < n; i++) {
+            float v = y[yOff + i];
+            dx[dxOff + i] += dy[dyOff + i] * v * (1f - v);
         }
     }
 }
