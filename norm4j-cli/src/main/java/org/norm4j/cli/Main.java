@@ -11,7 +11,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "norm4j", mixinStandardHelpOptions = true, version = "norm4j " + Main.VERSION,
         description = "Batch normalization and its family, first-class on the JVM.",
-        subcommands = {TrainCommand.class, EvalCommand.class, InfoCommand.class, RecalibrateCommand.class, FoldCommand.class, ExportCommand.class, ImportCommand.class, OnnxTestCommand.class, PlotCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, InfoCommand.class, RecalibrateCommand.class, FoldCommand.class, ExportCommand.class, ImportCommand.class, OnnxTestCommand.class, PlotCommand.class, DemoCommand.class, org.norm4j.cli.explore.ExploreCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final String VERSION = "0.1.0-SNAPSHOT";
 
