@@ -75,7 +75,7 @@ final class ActivationsCommand implements Callable<Integer> {
         String net = Report.f("%d %s layers of %d units, %s init", depth, activation, width, scheme);
         writeHistograms(out.resolve("activations.png"), plain, bn);
         writeLayerChart(out.resolve("spread.png"), "Batch spread per layer (" + shortNet(scheme) + ")",
-                "batch spread of the activations (std over the batch, mean over units)", plain.column(DeepNet.Layer::batchSpread), bn.column(DeepNet.Layer::batchSpread));
+                "batch spread (std over the batch)", plain.column(DeepNet.Layer::batchSpread), bn.column(DeepNet.Layer::batchSpread));
         writeLayerChart(out.resolve("gradients.png"), "Weight-gradient norm per layer, one backward pass (" + shortNet(scheme) + ")",
                 "||dLoss/dW|| of the layer's Linear", plain.column(DeepNet.Layer::gradNorm), bn.column(DeepNet.Layer::gradNorm));
         writeCsv(out.resolve("activations.csv"), plain, bn);

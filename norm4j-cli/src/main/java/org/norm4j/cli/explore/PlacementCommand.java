@@ -134,7 +134,9 @@ final class PlacementCommand implements Callable<Integer> {
     }
 
     private void writeChart(Path png, List<Epoch> rows) throws java.io.IOException {
-        XYChart c = Charts.lines(900, 560, "BN before vs after the sigmoid (LeNet on Fashion-MNIST)", "epoch", "loss / accuracy", false);
+        XYChart c = Charts.lines(1000, 560, "BN before vs after the sigmoid (LeNet on Fashion-MNIST)", "epoch", "loss / accuracy", false);
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+        c.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Vertical);
         for (String p : List.of("bn-act", "act-bn")) {
             List<Epoch> rs = rows.stream().filter(r -> r.placement().equals(p)).toList();
             double[] ep = rs.stream().mapToDouble(Epoch::epoch).toArray();
