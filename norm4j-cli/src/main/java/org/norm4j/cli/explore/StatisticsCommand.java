@@ -113,7 +113,7 @@ final class StatisticsCommand implements Callable<Integer> {
                     e, p.testAccRunning(), p.testAccPrecise(), gaps(p, LayerGap::varGap), gaps(p, LayerGap::varFloor)));
             w.flush();
         }
-        writeGapChart(out.resolve("statistics.png"), points, bnIndex);
+        writeGapChart(out.resolve("statistics.png"), points, bnIndex, model);
         writeAccuracyChart(out.resolve("accuracy.png"), points);
         writeCsv(out.resolve("statistics.csv"), points, bnIndex);
         writeReport(out.resolve("report.md"), points, bnIndex, model, train.size(), test.size(), batches);
@@ -193,16 +193,16 @@ final class StatisticsCommand implements Callable<Integer> {
 
     private String layerName(Sequential model, int index) {
         BatchNorm bn = (BatchNorm) model.get(index);
-        return Report.f("layer %d: BN over %d %s", index, bn.numFeatures(), index < 8 ? "channels" : "features");
+        boolean afterConv = index > 0 && model.get(index - 1) instanceof org.norm4j.nn.Conv2d;
+        return Report.f("layer %d: BN over %d %s", index, bn.numFeatures(), afterConv ? "channels" : "features");
     }
 
-    private void writeGapChart(Path png, List<Point> points, List<Integer> bnIndex) throws java.io.IOException {
+    private void writeGapChart(Path png, List<Point> points, List<Integer> bnIndex, Sequential model) throws java.io.IOException {
         List<XYChart> panels = new ArrayList<>();
         double[] x = points.stream().mapToDouble(Point::epoch).toArray();
-        Sequential names = LeNet.build(LeNet.Norm.BATCH, Convention.PYTORCH, 0);
         for (int l = 0; l < bnIndex.size(); l++) {
             int layer = l;
-            XYChart c = Charts.lines(600, 420, layerName(names, bnIndex.get(l)), "epoch", "gap to the population statistics", true);
+            XYChart c = Charts.lines(600, 420, layerName(model, bnIndex.get(l)), "epoch", "gap to the population statistics", true);
             c.getStyler().setLegendFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 10));
             Charts.colored(c.addSeries("var, running", x, positive(points, p -> p.layers().get(layer).varGap())), Charts.WITHOUT).setMarker(SeriesMarkers.CIRCLE);
             Charts.colored(c.addSeries("mean, running", x, positive(points, p -> p.layers().get(layer).meanGap())), Charts.WITH).setMarker(SeriesMarkers.SQUARE);
