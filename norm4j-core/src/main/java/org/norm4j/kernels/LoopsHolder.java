@@ -8,13 +8,18 @@ package org.norm4j.kernels;
 final class LoopsHolder {
     static final Loops VECTOR = loadVector();
     static final Loops INSTANCE = Boolean.getBoolean("norm4j.scalar") || VECTOR == null ? ScalarLoops.INSTANCE : VECTOR;
+    static final DirectConv DIRECT_CONV = INSTANCE == VECTOR ? load("org.norm4j.kernels.vector.VectorDirectConv", DirectConv.class) : null;
 
     private LoopsHolder() {}
 
     private static Loops loadVector() {
+        return load("org.norm4j.kernels.vector.VectorLoops", Loops.class);
+    }
+
+    private static <T> T load(String className, Class<T> type) {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
         try {
-            return (Loops) Class.forName("org.norm4j.kernels.vector.VectorLoops").getField("INSTANCE").get(null);
+            return type.cast(Class.forName(className).getField("INSTANCE").get(null));
         } catch (ReflectiveOperationException | LinkageError e) {
             return null;   // a JVM whose incubator module cannot serve us: the scalar twin is complete
         }

@@ -2,6 +2,7 @@ package org.norm4j.ops;
 
 import org.norm4j.autograd.Autograd;
 import org.norm4j.kernels.Conv;
+import org.norm4j.kernels.DirectConv;
 import org.norm4j.kernels.Gemm;
 import org.norm4j.kernels.Parallel;
 import org.norm4j.kernels.Scratch;
@@ -18,6 +19,10 @@ import org.norm4j.tensor.Tensor;
  * chunk's dy gathered to [Cog, (j, p)]: dW_chunk = dyT·colᵀ, dcol = Wᵀ·dyT then col2im into dx,
  * db_chunk = Σ dy; the chunks' dW and db are added in chunk order.
  *
+ * <p>Small stride-1 layers (LeNet's) go through {@link DirectConv} instead, chunk by chunk, when the
+ * Vector API is present: forward always, dW and db when the layer has few taps; dx keeps the
+ * GEMM + col2im.
+ *
  * <p>Chunks hold about {@value #COLUMN_FLOATS} column floats (a few images of LeNet; one for a
  * large image), fixed by the shape alone: the chunks run on {@link Parallel}'s threads and the
  * result does not depend on how many there are. The column buffer is recomputed in backward
@@ -26,6 +31,13 @@ import org.norm4j.tensor.Tensor;
 public final class Convolution {
     /** Column-matrix floats per chunk: 1 MiB, so a chunk's columns stay in L2. */
     static final int COLUMN_FLOATS = 1 << 18;
+    /** {@code -Dnorm4j.conv.direct=false} keeps every layer on im2col + GEMM (for comparisons). */
+    static final boolean DIRECT_ENABLED = !"false".equals(System.getProperty("norm4j.conv.direct"));
+    /**
+     * Backward uses the direct kernel for dW only up to this many taps (Cin·kH·kW): LeNet's first
+     * layer (25) gains 1.5×, its second (150) is faster with im2col + GEMM (measured, docs/benchmarks.md).
+     */
+    static final int DIRECT_BACKWARD_MAX_TAPS = 32;
 
     private Convolution() {}
 
@@ -34,14 +46,17 @@ public final class Convolution {
 
     /** The shapes behind one call, and how the batch is chunked. */
     private record Plan(int n, int cin, int h, int w, int cout, int kH, int kW, int outH, int outW, int groups,
-                        int cig, int cog, int k, int p, int perChunk, int chunks, Geometry g) {
+                        int cig, int cog, int k, int p, int perChunk, int chunks, Geometry g, DirectConv.Shape direct) {
         static Plan of(int[] xs, int[] ws, Geometry g) {
             int n = xs[0], cin = xs[1], h = xs[2], w = xs[3], cout = ws[0], kH = ws[2], kW = ws[3];
             int outH = Conv.outSize(h, kH, g.strideH(), g.padH(), g.dilH()), outW = Conv.outSize(w, kW, g.strideW(), g.padW(), g.dilW());
             int cig = cin / g.groups(), cog = cout / g.groups(), k = cig * kH * kW, p = outH * outW;
             int perChunk = (int) Math.max(1, Math.min(n, COLUMN_FLOATS / Math.max(1L, (long) k * p)));
             int chunks = n == 0 ? 0 : (n + perChunk - 1) / perChunk;
-            return new Plan(n, cin, h, w, cout, kH, kW, outH, outW, g.groups(), cig, cog, k, p, perChunk, chunks, g);
+            DirectConv.Shape shape = new DirectConv.Shape(cin, h, w, cout, kH, kW, g.padH(), g.padW());
+            boolean direct = DirectConv.suits(g.strideH(), g.strideW(), g.dilH(), g.dilW(), g.groups(), shape);
+            return new Plan(n, cin, h, w, cout, kH, kW, outH, outW, g.groups(), cig, cog, k, p, perChunk, chunks, g,
+                    direct && DIRECT_ENABLED ? shape : null);
         }
 
         int first(int chunk) {
@@ -81,6 +96,10 @@ public final class Convolution {
     }
 
     private static void forwardChunk(Plan pl, int chunk, float[] x, float[] wd, float[] b, float[] y) {
+        if (pl.direct != null) {
+            DirectConv.get().forward(y, x, wd, b, pl.first(chunk), pl.images(chunk), pl.direct);
+            return;
+        }
         int m = pl.images(chunk), ld = m * pl.p, p = pl.p;
         float[] col = Scratch.floats(0, pl.k * ld), out = Scratch.floats(1, pl.cog * ld);
         for (int gr = 0; gr < pl.groups; gr++) {
@@ -102,17 +121,32 @@ public final class Convolution {
 
     private static void backward(Plan pl, float[] xd, float[] wd, float[] dy, float[] dx, float[] dW, float[] dB) {
         int wSize = pl.cout * pl.k;
-        float[][] dWParts = dW == null ? null : new float[pl.chunks][];
+        boolean directDw = pl.direct != null && pl.k <= DIRECT_BACKWARD_MAX_TAPS;
+        float[][] dWParts = dW == null || directDw ? null : new float[pl.chunks][];
+        double[][] dWSums = dW == null || !directDw ? null : new double[pl.chunks][];
         double[][] dBParts = dB == null ? null : new double[pl.chunks][];
         Parallel.forEach(pl.chunks, chunk -> {
-            if (dWParts != null) dWParts[chunk] = new float[wSize];
             if (dBParts != null) dBParts[chunk] = new double[pl.cout];
-            backwardChunk(pl, chunk, xd, wd, dy, dx, dWParts == null ? null : dWParts[chunk], dBParts == null ? null : dBParts[chunk]);
+            double[] dBPart = dBParts == null ? null : dBParts[chunk];
+            if (directDw) {
+                if (dWSums != null) dWSums[chunk] = new double[wSize];
+                if (dWSums != null || dBPart != null) {
+                    DirectConv.get().backward(dWSums == null ? null : dWSums[chunk], dBPart, dy, xd, pl.first(chunk), pl.images(chunk), pl.direct);
+                }
+                if (dx != null) backwardChunk(pl, chunk, xd, wd, dy, dx, null, null);
+                return;
+            }
+            if (dWParts != null) dWParts[chunk] = new float[wSize];
+            backwardChunk(pl, chunk, xd, wd, dy, dx, dWParts == null ? null : dWParts[chunk], dBPart);
         });
         for (int c = 0; c < pl.chunks; c++) {   // in chunk order: the same sums on any number of threads
-            if (dW != null) {
+            if (dWParts != null) {
                 float[] part = dWParts[c];
                 for (int i = 0; i < wSize; i++) dW[i] += part[i];
+            }
+            if (dWSums != null) {
+                double[] part = dWSums[c];
+                for (int i = 0; i < wSize; i++) dW[i] += (float) part[i];
             }
             if (dB != null) {
                 double[] part = dBParts[c];

@@ -38,6 +38,7 @@ class LayersTest {
     void conv2dGradients() {
         gradCheck("Conv2d 3x3", new Conv2d(2, 3, 3), 2, 2, 5, 4);
         gradCheck("Conv2d stride 2 pad 1", new Conv2d(2, 2, 3, 2, 1), 1, 2, 5, 6);
+        gradCheck("Conv2d 4->3 3x3, pad 1 (36 taps: direct forward, im2col backward)", new Conv2d(4, 3, 3, 1, 1), 2, 4, 5, 5);
         gradCheck("Conv2d dilation 2, groups 2, no bias, 2x3",
                 new Conv2d(4, 2, 2, 3, new Convolution.Geometry(1, 2, 1, 0, 2, 1, 2), false, new Rng(2)), 2, 4, 5, 6);
     }
@@ -70,22 +71,26 @@ class LayersTest {
     /**
      * A batch large enough to be split into several chunks (2 images each, the last one alone):
      * forward and every gradient against direct double sums, and the same bits on 1 and 2 threads.
+     * Stride 1 goes through the direct kernel where the Vector API is present, dilation 2 through
+     * im2col + GEMM.
      */
-    @Test
-    void conv2dChunkedBatchAgainstDirectSumsOnOneAndTwoThreads() {
-        int n = 5, cin = 2, h = 70, w = 70, cout = 3, kh = 3, kw = 3;
-        Convolution.Geometry g = new Convolution.Geometry(1, 1, 1, 1, 1, 1, 1);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
+    void conv2dChunkedBatchAgainstDirectSumsOnOneAndTwoThreads(int dil) {
+        int n = 5, cin = 2, h = 70, w = 70, cout = 3, kh = 3, kw = 3, pad = 1;
+        Convolution.Geometry g = new Convolution.Geometry(1, 1, pad, pad, dil, dil, 1);
         Conv2d conv = new Conv2d(cin, cout, kh, kw, g, true, new Rng(5));
         Tensor x = GradCheck.random(rnd, n, cin, h, w).requiresGrad(true);
-        float[] dyv = GradCheck.random(rnd, n, cout, h, w).data();
-        double[] wantY = new double[n * cout * h * w], wantDx = new double[x.size()], wantDw = new double[conv.weight().size()], wantDb = new double[cout];
+        int oh = org.norm4j.kernels.Conv.outSize(h, kh, 1, pad, dil), ow = org.norm4j.kernels.Conv.outSize(w, kw, 1, pad, dil);
+        float[] dyv = GradCheck.random(rnd, n, cout, oh, ow).data();
+        double[] wantY = new double[n * cout * oh * ow], wantDx = new double[x.size()], wantDw = new double[conv.weight().size()], wantDb = new double[cout];
         float[] xd = x.data(), wd = conv.weight().data(), b = conv.bias().data();
-        for (int i = 0; i < n; i++) for (int co = 0; co < cout; co++) for (int r = 0; r < h; r++) for (int c = 0; c < w; c++) {
-            int o = ((i * cout + co) * h + r) * w + c;
+        for (int i = 0; i < n; i++) for (int co = 0; co < cout; co++) for (int r = 0; r < oh; r++) for (int c = 0; c < ow; c++) {
+            int o = ((i * cout + co) * oh + r) * ow + c;
             double s = b[co];
             wantDb[co] += dyv[o];
             for (int ci = 0; ci < cin; ci++) for (int a = 0; a < kh; a++) for (int bb = 0; bb < kw; bb++) {
-                int ih = r - 1 + a, iw = c - 1 + bb;
+                int ih = r - pad + a * dil, iw = c - pad + bb * dil;
                 if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
                 int wi = ((co * cin + ci) * kh + a) * kw + bb, xi = ((i * cin + ci) * h + ih) * w + iw;
                 s += (double) wd[wi] * xd[xi];
@@ -103,6 +108,7 @@ class LayersTest {
                 conv.zeroGrad();
                 Tensor y = conv.forward(x);
                 y.backward(Tensor.wrap(dyv, y.shape()));
+                assertEquals(java.util.List.of(n, cout, oh, ow), java.util.Arrays.stream(y.shape()).boxed().toList());
                 Check.close("chunked conv forward, " + threads + " threads", y.toArray(), wantY, 1e-5, 1e-5);
                 Check.close("chunked conv dx", x.grad().toArray(), wantDx, 1e-4, 1e-5);
                 Check.close("chunked conv dW", conv.weight().grad().toArray(), wantDw, 1e-4, 1e-4);

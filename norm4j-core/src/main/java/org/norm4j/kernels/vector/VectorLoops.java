@@ -5,7 +5,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import org.norm4j.kernels.ExpF;
 import org.norm4j.kernels.Loops;
@@ -31,7 +30,7 @@ import org.norm4j.kernels.Loops;
  *       term in double) in the last few float digits, not bit for bit.</li>
  *   <li>Kernels that update double arrays ({@code sumColumns}, {@code sumShiftedColumns},
  *       {@code dotShiftedColumns}) and {@code rowBackwardSums} widen float lanes to double lanes
- *       ({@link #D} with an equal-count float species {@link #FD}) and do the scalar twin's double
+ *       (each F vector's two halves into {@link #D}) and do the scalar twin's double
  *       arithmetic per element: the double arrays come out bit-identical to the scalar twin, and
  *       {@code rowBackwardSums}'s row sums are exact double sums in a different order.</li>
  * </ul>
@@ -41,9 +40,6 @@ public final class VectorLoops implements Loops {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    /** Float lanes as many as {@link #D}'s, half the width: loads that widen lane for lane into D. */
-    private static final VectorSpecies<Float> FD =
-            VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     /** Float additions per lane before a chunk is folded into double: bounds the float error. */
     private static final int VECTORS_PER_CHUNK = 32;
     /** Elements per float chunk; a multiple of F.length(), so chunk ends never split a vector. */
@@ -51,21 +47,22 @@ public final class VectorLoops implements Loops {
 
     static {
         // A JVM whose preferred shapes do not pair up fails here; LoopsHolder then keeps the scalar twin.
-        if (FD.length() != D.length()) {
-            throw new IllegalStateException("VectorLoops: float species " + FD + " does not widen lane for lane into " + D);
+        if (F.length() != 2 * D.length()) {
+            throw new IllegalStateException("VectorLoops: float species " + F + " does not widen into two of " + D);
         }
     }
 
     private VectorLoops() {}
 
-    /** Float lanes x[off .. off+D.length()) widened to double lanes (exact). */
-    private static DoubleVector widen(float[] x, int off) {
-        return (DoubleVector) FloatVector.fromArray(FD, x, off).convertShape(VectorOperators.F2D, D, 0);
-    }
-
-    /** Float lanes (x − c)[off ..] rounded to float, as the scalar twin's {@code x[i] - c}, widened to double. */
-    private static DoubleVector widenDiff(float[] x, int xOff, FloatVector c) {
-        return (DoubleVector) FloatVector.fromArray(FD, x, xOff).sub(c).convertShape(VectorOperators.F2D, D, 0);
+    /**
+     * Half {@code part} (0: lanes 0..D.length()−1, 1: the rest) of a float vector widened to double
+     * lanes (exact). Every float vector here is of species F: a second float shape (a half-width
+     * species for widening) makes the Vector API's shared methods see two classes, and JDK 17's
+     * compiler then boxes every vector of every kernel compiled afterwards (measured: the direct
+     * convolution's dW 7× slower in a LeNet step than alone).
+     */
+    private static DoubleVector half(FloatVector v, int part) {
+        return (DoubleVector) v.convertShape(VectorOperators.F2D, D, part);
     }
 
     // ---- reductions over one run: float lanes per chunk, chunks into double --------------------
@@ -198,23 +195,31 @@ public final class VectorLoops implements Loops {
 
     @Override
     public void sumColumns(double[] acc, int pOff, float[] x, int xOff, int n) {
-        int bound = D.loopBound(n);
+        int bound = F.loopBound(n);
         int i = 0;
-        for (; i < bound; i += D.length()) {
-            DoubleVector.fromArray(D, acc, pOff + i).add(widen(x, xOff + i)).intoArray(acc, pOff + i);
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            for (int h = 0; h < 2; h++) {
+                int p = pOff + i + h * D.length();
+                DoubleVector.fromArray(D, acc, p).add(half(v, h)).intoArray(acc, p);
+            }
         }
         for (; i < n; i++) acc[pOff + i] += x[xOff + i];
     }
 
     @Override
     public void sumShiftedColumns(double[] acc1, double[] acc2, int pOff, float[] x, int xOff, int n, float[] shift) {
-        int bound = D.loopBound(n);
+        int bound = F.loopBound(n);
         int i = 0;
-        for (; i < bound; i += D.length()) {
-            int p = pOff + i;
-            DoubleVector d = widenDiff(x, xOff + i, FloatVector.fromArray(FD, shift, p));
-            DoubleVector.fromArray(D, acc1, p).add(d).intoArray(acc1, p);
-            DoubleVector.fromArray(D, acc2, p).add(d.mul(d)).intoArray(acc2, p);
+        for (; i < bound; i += F.length()) {
+            // x − shift rounded to float, as the scalar twin's x[i] - shift[i], then widened
+            FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, shift, pOff + i));
+            for (int h = 0; h < 2; h++) {
+                int p = pOff + i + h * D.length();
+                DoubleVector d = half(diff, h);
+                DoubleVector.fromArray(D, acc1, p).add(d).intoArray(acc1, p);
+                DoubleVector.fromArray(D, acc2, p).add(d.mul(d)).intoArray(acc2, p);
+            }
         }
         for (; i < n; i++) {
             double d = x[xOff + i] - shift[pOff + i];
@@ -242,14 +247,17 @@ public final class VectorLoops implements Loops {
 
     @Override
     public void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int n, float[] center) {
-        int bound = D.loopBound(n);
+        int bound = F.loopBound(n);
         int i = 0;
-        for (; i < bound; i += D.length()) {
-            int p = pOff + i;
-            DoubleVector g = widen(dy, dyOff + i);
-            DoubleVector xc = widenDiff(x, xOff + i, FloatVector.fromArray(FD, center, p));
-            DoubleVector.fromArray(D, s1, p).add(g).intoArray(s1, p);
-            DoubleVector.fromArray(D, s2, p).add(g.mul(xc)).intoArray(s2, p);
+        for (; i < bound; i += F.length()) {
+            FloatVector gv = FloatVector.fromArray(F, dy, dyOff + i);
+            FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, center, pOff + i));
+            for (int h = 0; h < 2; h++) {
+                int p = pOff + i + h * D.length();
+                DoubleVector g = half(gv, h);
+                DoubleVector.fromArray(D, s1, p).add(g).intoArray(s1, p);
+                DoubleVector.fromArray(D, s2, p).add(g.mul(half(diff, h))).intoArray(s2, p);
+            }
         }
         for (; i < n; i++) {
             double g = dy[dyOff + i];
@@ -307,20 +315,32 @@ public final class VectorLoops implements Loops {
     public void rowBackwardSums(double[] acc, double[] dGamma, double[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
                                 float center, float invStd, float corr, float[] gamma) {
         // Double lanes throughout: dGamma/dBeta are double arrays, so the row sums come free in double.
-        int bound = D.loopBound(n);
-        FloatVector vCenter = FloatVector.broadcast(FD, center);
+        int bound = F.loopBound(n);
+        FloatVector vCenter = FloatVector.broadcast(F, center);
         DoubleVector vInvStd = DoubleVector.broadcast(D, invStd);
         DoubleVector vCorr = DoubleVector.broadcast(D, corr);
         DoubleVector a1 = DoubleVector.zero(D), a2 = DoubleVector.zero(D);
         int i = 0;
-        for (; i < bound; i += D.length()) {
-            DoubleVector d = widen(dy, dyOff + i);
-            DoubleVector xhat = widenDiff(x, xOff + i, vCenter).mul(vInvStd).add(vCorr);
-            DoubleVector gd = gamma == null ? d : widen(gamma, i).mul(d);
+        for (; i < bound; i += F.length()) {
+            FloatVector dv = FloatVector.fromArray(F, dy, dyOff + i);
+            FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(vCenter);
+            FloatVector gv = gamma == null ? null : FloatVector.fromArray(F, gamma, i);
+            // the two halves written out: accumulators carried through a nested loop are boxed on JDK 17
+            DoubleVector d = half(dv, 0);
+            DoubleVector xhat = half(diff, 0).mul(vInvStd).add(vCorr);
+            DoubleVector gd = gv == null ? d : half(gv, 0).mul(d);
             a1 = a1.add(gd);
             a2 = a2.add(gd.mul(xhat));
             if (dGamma != null) DoubleVector.fromArray(D, dGamma, i).add(d.mul(xhat)).intoArray(dGamma, i);
             if (dBeta != null) DoubleVector.fromArray(D, dBeta, i).add(d).intoArray(dBeta, i);
+            int p = i + D.length();
+            d = half(dv, 1);
+            xhat = half(diff, 1).mul(vInvStd).add(vCorr);
+            gd = gv == null ? d : half(gv, 1).mul(d);
+            a1 = a1.add(gd);
+            a2 = a2.add(gd.mul(xhat));
+            if (dGamma != null) DoubleVector.fromArray(D, dGamma, p).add(d.mul(xhat)).intoArray(dGamma, p);
+            if (dBeta != null) DoubleVector.fromArray(D, dBeta, p).add(d).intoArray(dBeta, p);
         }
         double g1 = a1.reduceLanes(VectorOperators.ADD), g2 = a2.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {

@@ -1,0 +1,191 @@
+package org.norm4j.kernels.vector;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.norm4j.kernels.DirectConv;
+import org.norm4j.kernels.Scratch;
+
+/**
+ * {@link DirectConv} on Vector API lanes. Per call (a chunk of m images) the work arrays live in
+ * {@link Scratch} slots 2 and 3 (slots 0 and 1 belong to the im2col path that calls around it):
+ * <ul>
+ *   <li>xs: the m images' planes zero-padded to pitch PW = W + 2·pW (plane stride PS = PH·PW), then
+ *       a zeroed tail, so every shifted read is in bounds and finite;</li>
+ *   <li>the output (forward) or dy (backward) planes on the same pitch, L floats each (L = the
+ *       flattened output span rounded up to two vectors), junk columns zero in dy.</li>
+ * </ul>
+ * Output channels are taken two at a time (an odd count gets a zero weight row or a zero dy plane),
+ * the dW taps four at a time (extra taps read offset 0 and are dropped).
+ */
+public final class VectorDirectConv implements DirectConv {
+    public static final VectorDirectConv INSTANCE = new VectorDirectConv();
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = F.length();
+
+    private VectorDirectConv() {}
+
+    /** The padded geometry of one call. */
+    private record Geo(int ph, int pw, int ps, int span, int len, int coutP, int kP, int[] offs) {
+        static Geo of(Shape s) {
+            int ph = s.h() + 2 * s.pH(), pw = s.w() + 2 * s.pW(), ps = ph * pw;
+            int span = (s.outH() - 1) * pw + s.outW();
+            int len = (span + 2 * VL - 1) / (2 * VL) * (2 * VL);
+            int k = s.k(), kP = (k + 3) / 4 * 4;
+            int[] offs = new int[kP];   // taps past k read offset 0: in bounds, dropped
+            for (int ci = 0, t = 0; ci < s.cin(); ci++) {
+                for (int ki = 0; ki < s.kH(); ki++) {
+                    for (int kj = 0; kj < s.kW(); kj++) offs[t++] = ci * ps + ki * pw + kj;
+                }
+            }
+            return new Geo(ph, pw, ps, span, len, (s.cout() + 1) / 2 * 2, kP, offs);
+        }
+
+        int imageStride(Shape s) {
+            return s.cin() * ps;
+        }
+
+        /** xs floats for m images: their planes, then room for the farthest shifted read, zeroed. */
+        int xsSize(Shape s, int m) {
+            return m * imageStride(s) + len + offs[offs.length - 1] + 2 * VL;
+        }
+    }
+
+    /** Copies the m images into xs, zero-padded, and zeroes the tail. */
+    private static void pad(float[] xs, float[] x, int i0, int m, Shape s, Geo g) {
+        int hw = s.h() * s.w(), planes = m * s.cin();
+        if (s.pH() == 0 && s.pW() == 0) {
+            System.arraycopy(x, i0 * s.cin() * hw, xs, 0, planes * hw);
+        } else {
+            java.util.Arrays.fill(xs, 0, planes * g.ps, 0f);
+            for (int pl = 0; pl < planes; pl++) {
+                int src = (i0 * s.cin() + pl) * hw, dst = pl * g.ps + s.pH() * g.pw + s.pW();
+                for (int r = 0; r < s.h(); r++) System.arraycopy(x, src + r * s.w(), xs, dst + r * g.pw, s.w());
+            }
+        }
+        java.util.Arrays.fill(xs, planes * g.ps, g.xsSize(s, m), 0f);
+    }
+
+    @Override
+    public void forward(float[] y, float[] x, float[] w, float[] b, int i0, int m, Shape s) {
+        Geo g = Geo.of(s);
+        int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout();
+        float[] xs = Scratch.floats(2, g.xsSize(s, m));
+        pad(xs, x, i0, m, s, g);
+        float[] out = Scratch.floats(3, g.coutP * g.len + g.coutP * k + g.coutP);
+        int wOff = g.coutP * g.len, bOff = wOff + g.coutP * k;   // weights and bias, zero rows past cout
+        System.arraycopy(w, 0, out, wOff, cout * k);
+        java.util.Arrays.fill(out, wOff + cout * k, bOff + g.coutP, 0f);
+        if (b != null) System.arraycopy(b, 0, out, bOff, cout);
+        int[] offs = g.offs;
+        for (int img = 0; img < m; img++) {
+            int xb = img * g.imageStride(s);
+            for (int co = 0; co < g.coutP; co += 2) {
+                int w0 = wOff + co * k, w1 = w0 + k;
+                FloatVector bias0 = FloatVector.broadcast(F, out[bOff + co]), bias1 = FloatVector.broadcast(F, out[bOff + co + 1]);
+                for (int i = 0; i < g.len; i += 2 * VL) {
+                    FloatVector a00 = bias0, a01 = bias0, a10 = bias1, a11 = bias1;
+                    for (int t = 0; t < k; t++) {
+                        int o = xb + offs[t] + i;
+                        FloatVector x0 = FloatVector.fromArray(F, xs, o), x1 = FloatVector.fromArray(F, xs, o + VL);
+                        FloatVector u = FloatVector.broadcast(F, out[w0 + t]), v = FloatVector.broadcast(F, out[w1 + t]);
+                        a00 = x0.fma(u, a00);
+                        a01 = x1.fma(u, a01);
+                        a10 = x0.fma(v, a10);
+                        a11 = x1.fma(v, a11);
+                    }
+                    a00.intoArray(out, co * g.len + i);
+                    a01.intoArray(out, co * g.len + i + VL);
+                    a10.intoArray(out, (co + 1) * g.len + i);
+                    a11.intoArray(out, (co + 1) * g.len + i + VL);
+                }
+            }
+            for (int co = 0; co < cout; co++) {
+                int dst = ((i0 + img) * cout + co) * outH * outW;
+                for (int r = 0; r < outH; r++) System.arraycopy(out, co * g.len + r * g.pw, y, dst + r * outW, outW);
+            }
+        }
+    }
+
+    @Override
+    public void backward(double[] dW, double[] dB, float[] dy, float[] x, int i0, int m, Shape s) {
+        Geo g = Geo.of(s);
+        int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout(), hw = outH * outW;
+        // dy on the padded pitch, junk columns and the odd channel's plane zero
+        float[] dys = Scratch.floats(3, m * g.coutP * g.len);
+        java.util.Arrays.fill(dys, 0, m * g.coutP * g.len, 0f);
+        for (int img = 0; img < m; img++) {
+            for (int co = 0; co < cout; co++) {
+                int src = ((i0 + img) * cout + co) * hw, dst = (img * g.coutP + co) * g.len;
+                for (int r = 0; r < outH; r++) System.arraycopy(dy, src + r * outW, dys, dst + r * g.pw, outW);
+                if (dB != null) {
+                    double sum = 0;
+                    for (int q = 0; q < hw; q++) sum += dy[src + q];
+                    dB[co] += sum;
+                }
+            }
+        }
+        if (dW != null) {
+            float[] xs = Scratch.floats(2, g.xsSize(s, m));
+            pad(xs, x, i0, m, s, g);
+            weightGradient(dW, dys, xs, m, s, g);
+        }
+    }
+
+    /**
+     * dW[co, t] += Σ_img Σ_i dys[img, co, i]·xs[img, i + off(t)]: two channels by four taps per pass,
+     * eight lane accumulators kept in a small array between images (a vector carried through two
+     * nested loops is boxed by JDK 17's compiler; through one it stays in registers).
+     */
+    private static void weightGradient(double[] dW, float[] dys, float[] xs, int m, Shape s, Geo g) {
+        int k = s.k(), cout = s.cout(), is = g.imageStride(s);
+        int[] offs = g.offs;
+        float[] acc = new float[8 * VL];
+        for (int co = 0; co < g.coutP; co += 2) {
+            for (int t = 0; t < g.kP; t += 4) {
+                java.util.Arrays.fill(acc, 0f);
+                for (int img = 0; img < m; img++) {
+                    int d0 = (img * g.coutP + co) * g.len, xb = img * is;
+                    dotBlock(acc, dys, d0, d0 + g.len, xs, xb + offs[t], xb + offs[t + 1], xb + offs[t + 2], xb + offs[t + 3], g.len);
+                }
+                for (int c = 0; c < 2 && co + c < cout; c++) {
+                    for (int j = 0; j < 4 && t + j < k; j++) {
+                        double sum = 0;
+                        for (int l = 0; l < VL; l++) sum += acc[(c * 4 + j) * VL + l];
+                        dW[(co + c) * k + t + j] += sum;
+                    }
+                }
+            }
+        }
+    }
+
+    /** acc[(c·4 + j)·VL + lane] += Σ_i dys[d_c + i]·xs[o_j + i], lane by lane. */
+    private static void dotBlock(float[] acc, float[] dys, int d0, int d1, float[] xs, int o0, int o1, int o2, int o3, int len) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, 0), a01 = FloatVector.fromArray(F, acc, VL);
+        FloatVector a02 = FloatVector.fromArray(F, acc, 2 * VL), a03 = FloatVector.fromArray(F, acc, 3 * VL);
+        FloatVector a10 = FloatVector.fromArray(F, acc, 4 * VL), a11 = FloatVector.fromArray(F, acc, 5 * VL);
+        FloatVector a12 = FloatVector.fromArray(F, acc, 6 * VL), a13 = FloatVector.fromArray(F, acc, 7 * VL);
+        for (int i = 0; i < len; i += VL) {
+            FloatVector u = FloatVector.fromArray(F, dys, d0 + i), v = FloatVector.fromArray(F, dys, d1 + i);
+            FloatVector x0 = FloatVector.fromArray(F, xs, o0 + i), x1 = FloatVector.fromArray(F, xs, o1 + i);
+            FloatVector x2 = FloatVector.fromArray(F, xs, o2 + i), x3 = FloatVector.fromArray(F, xs, o3 + i);
+            a00 = u.fma(x0, a00);
+            a01 = u.fma(x1, a01);
+            a02 = u.fma(x2, a02);
+            a03 = u.fma(x3, a03);
+            a10 = v.fma(x0, a10);
+            a11 = v.fma(x1, a11);
+            a12 = v.fma(x2, a12);
+            a13 = v.fma(x3, a13);
+        }
+        a00.intoArray(acc, 0);
+        a01.intoArray(acc, VL);
+        a02.intoArray(acc, 2 * VL);
+        a03.intoArray(acc, 3 * VL);
+        a10.intoArray(acc, 4 * VL);
+        a11.intoArray(acc, 5 * VL);
+        a12.intoArray(acc, 6 * VL);
+        a13.intoArray(acc, 7 * VL);
+    }
+}
