@@ -84,7 +84,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--convention", defaultValue = "PYTORCH", description = "Batch-norm convention: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Convention convention;
 
-    @Option(names = "--threads", description = "BLAS threads; bin/norm4j passes it to OpenBLAS (default there: 1, faster on LeNet's skinny GEMMs).")
+    @Option(names = "--threads", description = "Threads for norm4j's kernels (images of a batch are split in fixed chunks, so the result "
+            + "does not depend on it; default: $NORM4J_THREADS, else 1). OpenBLAS itself stays at 1 thread (bin/norm4j), faster on LeNet's skinny GEMMs.")
     Integer threads;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of initialization and shuffling (default: ${DEFAULT-VALUE}).")
@@ -117,6 +118,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
+        if (threads != null) org.norm4j.kernels.Parallel.setThreads(threads);
         PrintWriter outw = spec.commandLine().getOut();
         LeNet.Norm normKind = LeNet.Norm.valueOf(norm.toUpperCase(Locale.ROOT));
         Path dataDir = FashionMnist.resolveDir(data);
@@ -334,7 +336,7 @@ final class TrainCommand implements Callable<Integer> {
         f.put("java", System.getProperty("java.vm.name") + " " + Runtime.version());
         f.put("blas", Gemm.implementation());
         f.put("vector_api", org.norm4j.kernels.Loops.get().getClass().getSimpleName());
-        f.put("threads", threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+        f.put("threads", org.norm4j.kernels.Parallel.threads());
         f.put("seed", seed);
         f.put("epochs", epochs);
         f.put("batch_size", batchSize);

@@ -8,8 +8,16 @@ package org.norm4j.kernels;
 public enum Activation {
     IDENTITY, RELU, SIGMOID, TANH;
 
+    /** Elements per parallel task: fixed, so the split never depends on the thread count. */
+    private static final int GRAIN = 1 << 16;
+
     /** y[i] = act(y[i]) in place. */
     public void forwardInPlace(float[] y, int off, int n) {
+        if (this == IDENTITY) return;
+        Parallel.forRange(n, GRAIN, (lo, hi) -> forwardRange(y, off + lo, hi - lo));
+    }
+
+    private void forwardRange(float[] y, int off, int n) {
         switch (this) {
             case IDENTITY -> { }
             case RELU -> { for (int i = off; i < off + n; i++) if (y[i] < 0f) y[i] = 0f; }   // NaN stays NaN
@@ -20,21 +28,25 @@ public enum Activation {
 
     /** y[i] = act(x[i]); y is a separate array of at least n floats. */
     public void forward(float[] y, float[] x, int n) {
-        if (this == SIGMOID) {
-            Loops.get().sigmoid(y, 0, x, 0, n);
-            return;
-        }
-        System.arraycopy(x, 0, y, 0, n);
-        forwardInPlace(y, 0, n);
+        Parallel.forRange(n, GRAIN, (lo, hi) -> {
+            if (this == SIGMOID) {
+                Loops.get().sigmoid(y, lo, x, lo, hi - lo);
+            } else {
+                System.arraycopy(x, lo, y, lo, hi - lo);
+                forwardRange(y, lo, hi - lo);
+            }
+        });
     }
 
     /** dPre[i] += dOut[i]·act'(from the output y[i]) (accumulates: pass a zeroed dPre to assign). */
     public void backward(float[] dPre, float[] dOut, float[] y, int n) {
-        switch (this) {
-            case IDENTITY -> { for (int i = 0; i < n; i++) dPre[i] += dOut[i]; }
-            case RELU -> { for (int i = 0; i < n; i++) if (y[i] > 0) dPre[i] += dOut[i]; }
-            case SIGMOID -> Loops.get().sigmoidBackward(dPre, 0, dOut, 0, y, 0, n);
-            case TANH -> { for (int i = 0; i < n; i++) dPre[i] += dOut[i] * (1 - y[i] * y[i]); }
-        }
+        Parallel.forRange(n, GRAIN, (lo, hi) -> {
+            switch (this) {
+                case IDENTITY -> { for (int i = lo; i < hi; i++) dPre[i] += dOut[i]; }
+                case RELU -> { for (int i = lo; i < hi; i++) if (y[i] > 0) dPre[i] += dOut[i]; }
+                case SIGMOID -> Loops.get().sigmoidBackward(dPre, lo, dOut, lo, y, lo, hi - lo);
+                case TANH -> { for (int i = lo; i < hi; i++) dPre[i] += dOut[i] * (1 - y[i] * y[i]); }
+            }
+        });
     }
 }

@@ -24,10 +24,15 @@ package org.norm4j.kernels;
  * formula, so the result does not depend on how the work is split.
  *
  * <p>Pure functions: no allocation beyond small per-channel scratch, no validation beyond asserts.
+ * Large calls run on {@link Parallel}'s threads in tasks fixed by the shape (channels, images or
+ * rows of about {@value #TASK_ELEMENTS} elements), each statistic summed by one task in the serial
+ * order: the results are the same bits on any number of threads.
  */
 public final class Normalization {
     /** Rows per chunk in the channels-last reduction: fixed, so results never depend on threads. */
     static final int ROWS_PER_CHUNK = 256;
+    /** Elements per parallel task: enough that a task outweighs handing it to another thread. */
+    static final long TASK_ELEMENTS = 1 << 16;
 
     private Normalization() {}
 
@@ -45,17 +50,20 @@ public final class Normalization {
             return;
         }
         double n = (double) A * B;
-        double[] acc = new double[2];
-        for (int c = 0; c < C; c++) {
-            double s = 0;
-            for (int a = 0; a < A; a++) s += l.sum(x, xOff + (a * C + c) * B, B);
-            float shift = (float) (s / n);
-            acc[0] = 0;
-            acc[1] = 0;
-            for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
-            mean[c] = shift + acc[0] / n;
-            m2[c] = Math.max(0, acc[1] - acc[0] * acc[0] / n);
-        }
+        // one task per channel group: each channel's sums run in the same order on any thread count
+        Parallel.forRange(C, Parallel.grain((long) A * B, TASK_ELEMENTS), (c0, c1) -> {
+            double[] acc = new double[2];
+            for (int c = c0; c < c1; c++) {
+                double s = 0;
+                for (int a = 0; a < A; a++) s += l.sum(x, xOff + (a * C + c) * B, B);
+                float shift = (float) (s / n);
+                acc[0] = 0;
+                acc[1] = 0;
+                for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
+                mean[c] = shift + acc[0] / n;
+                m2[c] = Math.max(0, acc[1] - acc[0] * acc[0] / n);
+            }
+        });
     }
 
     /** Channels-last reduction: per column over rows, chunk by chunk, chunks merged (Chan). */
@@ -91,16 +99,18 @@ public final class Normalization {
     /** mean[r], m2[r] of each contiguous row r of {@code len} floats. */
     public static void collectStatsRows(double[] mean, double[] m2, float[] x, int xOff, int rows, int len) {
         Loops l = loops();
-        double[] acc = new double[2];
-        for (int r = 0; r < rows; r++) {
-            int off = xOff + r * len;
-            float shift = (float) (l.sum(x, off, len) / len);
-            acc[0] = 0;
-            acc[1] = 0;
-            l.sumShifted(acc, x, off, len, shift);
-            mean[r] = shift + acc[0] / len;
-            m2[r] = Math.max(0, acc[1] - acc[0] * acc[0] / len);
-        }
+        Parallel.forRange(rows, Parallel.grain(len, TASK_ELEMENTS), (r0, r1) -> {
+            double[] acc = new double[2];
+            for (int r = r0; r < r1; r++) {
+                int off = xOff + r * len;
+                float shift = (float) (l.sum(x, off, len) / len);
+                acc[0] = 0;
+                acc[1] = 0;
+                l.sumShifted(acc, x, off, len, shift);
+                mean[r] = shift + acc[0] / len;
+                m2[r] = Math.max(0, acc[1] - acc[0] * acc[0] / len);
+            }
+        });
     }
 
     /** meanSquare[r] = Σ x² / len of each contiguous row (RMS norm). */
@@ -119,21 +129,25 @@ public final class Normalization {
             for (int a = 0; a < A; a++) l.affineColumns(y, yOff + a * C, x, xOff + a * C, C, center, scale, shift, a * pStride);
             return;
         }
-        for (int a = 0; a < A; a++) {
-            for (int c = 0; c < C; c++) {
-                int p = a * pStride + c, off = (a * C + c) * B;
-                l.affine(y, yOff + off, x, xOff + off, B, center[p], scale[p], shift[p]);
+        Parallel.forRange(A, Parallel.grain((long) C * B, TASK_ELEMENTS), (a0, a1) -> {
+            for (int a = a0; a < a1; a++) {
+                for (int c = 0; c < C; c++) {
+                    int p = a * pStride + c, off = (a * C + c) * B;
+                    l.affine(y, yOff + off, x, xOff + off, B, center[p], scale[p], shift[p]);
+                }
             }
-        }
+        });
     }
 
     /** y[r,i] = ((x[r,i] − center[r])·invStd[r] + corr[r])·gamma[i] + beta[i]; gamma/beta may be null. */
     public static void applyRows(float[] y, int yOff, float[] x, int xOff, int rows, int len,
                                  float[] center, float[] invStd, float[] corr, float[] gamma, float[] beta) {
         Loops l = loops();
-        for (int r = 0; r < rows; r++) {
-            l.normalizeRow(y, yOff + r * len, x, xOff + r * len, len, center[r], invStd[r], corr[r], gamma, beta);
-        }
+        Parallel.forRange(rows, Parallel.grain(len, TASK_ELEMENTS), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                l.normalizeRow(y, yOff + r * len, x, xOff + r * len, len, center[r], invStd[r], corr[r], gamma, beta);
+            }
+        });
     }
 
     // ---- backward ------------------------------------------------------------------------
@@ -148,17 +162,25 @@ public final class Normalization {
             }
             return;
         }
-        double[] acc = new double[2];
-        for (int a = 0; a < A; a++) {
-            for (int c = 0; c < C; c++) {
-                int p = a * pStride + c, off = (a * C + c) * B;
-                acc[0] = 0;
-                acc[1] = 0;
-                l.dotShifted(acc, dy, dyOff + off, x, xOff + off, B, center[p]);
-                sumDy[p] += acc[0];
-                sumDyXc[p] += acc[1];
+        // tasks own disjoint p: channel groups when the parameters are shared across a (batch norm),
+        // groups of a otherwise; each p's terms are added in a's order either way
+        boolean shared = pStride == 0;
+        int n = shared ? C : A;
+        long perIndex = shared ? (long) A * B : (long) C * B;
+        Parallel.forRange(n, Parallel.grain(perIndex, TASK_ELEMENTS), (i0, i1) -> {
+            double[] acc = new double[2];
+            int aLo = shared ? 0 : i0, aHi = shared ? A : i1, cLo = shared ? i0 : 0, cHi = shared ? i1 : C;
+            for (int a = aLo; a < aHi; a++) {
+                for (int c = cLo; c < cHi; c++) {
+                    int p = a * pStride + c, off = (a * C + c) * B;
+                    acc[0] = 0;
+                    acc[1] = 0;
+                    l.dotShifted(acc, dy, dyOff + off, x, xOff + off, B, center[p]);
+                    sumDy[p] += acc[0];
+                    sumDyXc[p] += acc[1];
+                }
             }
-        }
+        });
     }
 
     /** dx[a,c,b] += coefDy[p]·dy + coefX[p]·(x − center[p]) + coefK[p], p = a·pStride + c. */
@@ -172,12 +194,14 @@ public final class Normalization {
             }
             return;
         }
-        for (int a = 0; a < A; a++) {
-            for (int c = 0; c < C; c++) {
-                int p = a * pStride + c, off = (a * C + c) * B;
-                l.affineBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, B, coefDy[p], coefX[p], center[p], coefK[p]);
+        Parallel.forRange(A, Parallel.grain((long) C * B, TASK_ELEMENTS), (a0, a1) -> {
+            for (int a = a0; a < a1; a++) {
+                for (int c = 0; c < C; c++) {
+                    int p = a * pStride + c, off = (a * C + c) * B;
+                    l.affineBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, B, coefDy[p], coefX[p], center[p], coefK[p]);
+                }
             }
-        }
+        });
     }
 
     /**
@@ -189,7 +213,7 @@ public final class Normalization {
                                         float[] center, float[] invStd, float[] corr, float[] gamma) {
         Loops l = loops();
         double[] acc = new double[2];
-        for (int r = 0; r < rows; r++) {
+        for (int r = 0; r < rows; r++) {   // serial: dGamma and dBeta sum over rows
             acc[0] = 0;
             acc[1] = 0;
             l.rowBackwardSums(acc, dGamma, dBeta, dy, dyOff + r * len, x, xOff + r * len, len, center[r], invStd[r], corr[r], gamma);
@@ -202,9 +226,11 @@ public final class Normalization {
     public static void backwardRows(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int len,
                                     float[] invStd, float[] gamma, float[] coefX, float[] center, float[] coefK) {
         Loops l = loops();
-        for (int r = 0; r < rows; r++) {
-            int off = r * len;
-            l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coefX[r], center[r], coefK[r]);
-        }
+        Parallel.forRange(rows, Parallel.grain(len, TASK_ELEMENTS), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int off = r * len;
+                l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coefX[r], center[r], coefK[r]);
+            }
+        });
     }
 }

@@ -59,6 +59,30 @@ public final class Parallel {
         return pool;
     }
 
+    /** A range task: handles [lo, hi). */
+    @FunctionalInterface
+    public interface Range {
+        void run(int lo, int hi);
+    }
+
+    /**
+     * Splits [0, n) into ranges of {@code grain} (the last one shorter) and runs them as tasks:
+     * the split depends on n and grain only.
+     */
+    public static void forRange(int n, int grain, Range body) {
+        int g = Math.max(1, grain), tasks = (n + g - 1) / g;
+        if (tasks <= 1) {
+            if (n > 0) body.run(0, n);
+            return;
+        }
+        forEach(tasks, t -> body.run(t * g, Math.min(n, (t + 1) * g)));
+    }
+
+    /** The grain that gives each task about {@code work} units when one index costs {@code perIndex}. */
+    public static int grain(long perIndex, long work) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, work / Math.max(1, perIndex)));
+    }
+
     /** Runs {@code task.accept(i)} for every i in [0, n), each once, and returns when all are done. */
     public static void forEach(int n, IntConsumer task) {
         int t = Math.min(threads, n);

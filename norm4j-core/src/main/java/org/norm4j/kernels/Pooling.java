@@ -43,7 +43,7 @@ public final class Pooling {
     public static void avgForward(float[] y, float[] x, int planes, int h, int w, int kH, int kW,
                                   int sH, int sW, int pH, int pW, int outH, int outW) {
         if (isTwoByTwo(kH, kW, sH, sW, pH, pW)) {
-            avgForward2x2(y, x, planes, h, w, outH, outW);
+            Parallel.forRange(planes, Parallel.grain((long) h * w, 1 << 16), (p0, p1) -> avgForward2x2(y, x, p0, p1, h, w, outH, outW));
             return;
         }
         float inv = 1f / (kH * kW);
@@ -69,7 +69,7 @@ public final class Pooling {
     public static void avgBackward(float[] dx, float[] dy, int planes, int h, int w, int kH, int kW,
                                    int sH, int sW, int pH, int pW, int outH, int outW) {
         if (isTwoByTwo(kH, kW, sH, sW, pH, pW)) {
-            avgBackward2x2(dx, dy, planes, h, w, outH, outW);
+            Parallel.forRange(planes, Parallel.grain((long) h * w, 1 << 16), (p0, p1) -> avgBackward2x2(dx, dy, p0, p1, h, w, outH, outW));
             return;
         }
         float inv = 1f / (kH * kW);
@@ -97,8 +97,8 @@ public final class Pooling {
     }
 
     /** The general loop's sums in its order (row 0 left, right, row 1 left, right), without bounds tests. */
-    private static void avgForward2x2(float[] y, float[] x, int planes, int h, int w, int outH, int outW) {
-        for (int pl = 0; pl < planes; pl++) {
+    private static void avgForward2x2(float[] y, float[] x, int p0, int p1, int h, int w, int outH, int outW) {
+        for (int pl = p0; pl < p1; pl++) {
             int xb = pl * h * w, yb = pl * outH * outW;
             for (int oh = 0; oh < outH; oh++) {
                 int r0 = xb + 2 * oh * w, r1 = r0 + w, o = yb + oh * outW;
@@ -115,8 +115,8 @@ public final class Pooling {
         }
     }
 
-    private static void avgBackward2x2(float[] dx, float[] dy, int planes, int h, int w, int outH, int outW) {
-        for (int pl = 0; pl < planes; pl++) {
+    private static void avgBackward2x2(float[] dx, float[] dy, int p0, int p1, int h, int w, int outH, int outW) {
+        for (int pl = p0; pl < p1; pl++) {
             int xb = pl * h * w, yb = pl * outH * outW;
             for (int oh = 0; oh < outH; oh++) {
                 int r0 = xb + 2 * oh * w, r1 = r0 + w, o = yb + oh * outW;
