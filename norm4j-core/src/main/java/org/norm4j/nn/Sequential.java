@@ -2,6 +2,8 @@ package org.norm4j.nn;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.norm4j.kernels.Activation;
+import org.norm4j.nn.norm.BatchNorm;
 import org.norm4j.tensor.Tensor;
 
 /**
@@ -25,10 +27,31 @@ public final class Sequential extends Module {
         layers.add(m);
     }
 
+    /**
+     * The layers in order. A {@link BatchNorm} without its own activation followed by a Sigmoid,
+     * ReLU or Tanh runs as one pass ({@link BatchNorm#forwardThen}): the same values and gradients,
+     * one full-size array and one pass over it fewer in each direction.
+     */
     @Override
     public Tensor forward(Tensor x) {
-        for (Module m : layers) x = m.forward(x);
+        for (int i = 0; i < layers.size(); i++) {
+            Module m = layers.get(i);
+            Activation next = i + 1 < layers.size() ? activationOf(layers.get(i + 1)) : null;
+            if (next != null && m instanceof BatchNorm bn && bn.activation() == Activation.IDENTITY) {
+                x = bn.forwardThen(x, next);
+                i++;
+            } else {
+                x = m.forward(x);
+            }
+        }
         return x;
+    }
+
+    private static Activation activationOf(Module m) {
+        if (m instanceof Sigmoid) return Activation.SIGMOID;
+        if (m instanceof ReLU) return Activation.RELU;
+        if (m instanceof Tanh) return Activation.TANH;
+        return null;
     }
 
     public Module get(int i) {

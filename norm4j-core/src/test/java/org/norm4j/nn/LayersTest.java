@@ -126,6 +126,44 @@ class LayersTest {
         org.junit.jupiter.api.Assertions.assertArrayEquals(results[0], results[1], "1 and 2 threads must give the same bits");
     }
 
+    /** Sequential runs BN + Sigmoid/ReLU/Tanh as one pass: the same bits as the layers one by one, forward and backward, train and eval. */
+    @Test
+    void sequentialFusesBatchNormAndActivationBitForBit() {
+        for (boolean training : new boolean[] {true, false}) {
+            float[][] got = new float[2][];
+            for (int way = 0; way < 2; way++) {
+                Rng rng = new Rng(9);
+                Sequential net = new Sequential(new Linear(6, 5, true, rng), org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, 5).build(),
+                        new Sigmoid(), new Linear(5, 4, true, rng), org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.KERAS, 4).build(),
+                        new ReLU(), new Linear(4, 4, true, rng), org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, 4).build(), new Tanh());
+                net.train();
+                Tensor warm = GradCheck.random(new Random(1), 8, 6);
+                net.forward(warm);   // running statistics move away from their initial values
+                if (!training) net.eval();
+                Tensor x = GradCheck.random(new Random(2), 8, 6).requiresGrad(true);
+                Tensor y = x;
+                if (way == 0) {
+                    y = net.forward(x);
+                } else {
+                    for (Module m : net.layers()) y = m.forward(y);
+                }
+                y.backward(GradCheck.random(new Random(3), 8, 4));
+                java.util.List<Float> all = new java.util.ArrayList<>();
+                for (float f : y.data()) all.add(f);
+                for (float f : x.grad().data()) all.add(f);
+                for (Parameter p : net.parameters()) for (float f : p.grad().data()) all.add(f);
+                for (Tensor b : net.namedBuffers().values()) for (float f : b.data()) all.add(f);
+                got[way] = new float[all.size()];
+                for (int i = 0; i < got[way].length; i++) got[way][i] = all.get(i);
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(got[1], got[0], (training ? "train" : "eval") + ": fused vs layer by layer");
+        }
+        org.norm4j.nn.norm.BatchNorm withAct = org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, 3)
+                .activation(Activation.RELU).build();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> withAct.forwardThen(GradCheck.random(rnd, 4, 3), Activation.SIGMOID));
+        assertTrue(e.getMessage().contains("already applies RELU"), e.getMessage());
+    }
+
     @Test
     void pooling() {
         gradCheck("AvgPool2d(2)", new AvgPool2d(2), 2, 3, 4, 6);

@@ -118,6 +118,23 @@ public final class BatchNorm extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        return forward(x, activation);
+    }
+
+    /**
+     * The forward pass followed by {@code then} in the same pass, as if the next layer were that
+     * activation: the same values and gradients bit for bit, one output array and one pass fewer.
+     * {@link org.norm4j.nn.Sequential} uses it for a batch norm followed by Sigmoid, ReLU or Tanh.
+     * Only for a layer built without its own activation.
+     */
+    public Tensor forwardThen(Tensor x, Activation then) {
+        if (activation != Activation.IDENTITY) {
+            throw new IllegalStateException(describe() + ": already applies " + activation + "; forwardThen(" + then + ") would apply two");
+        }
+        return forward(x, then);
+    }
+
+    private Tensor forward(Tensor x, Activation act) {
         int[] shape = x.shape();
         if (shape.length < 2 || shape.length > 5) {
             throw new IllegalArgumentException(describe() + ": expected an input of rank 2 to 5, got rank " + shape.length
@@ -145,17 +162,18 @@ public final class BatchNorm extends Module {
                     + "statistics, got input shape " + Shape.str(shape) + " (use eval() or a larger batch)");
         }
         boolean writes = estimating || (update && !updateInBackward);
-        if (!writes) return normalize(x, shape, A, C, B, useBatch, update, false);
+        if (!writes) return normalize(x, shape, A, C, B, useBatch, update, false, act);
         enterUpdate();
         try {
-            return normalize(x, shape, A, C, B, useBatch, update, estimating);
+            return normalize(x, shape, A, C, B, useBatch, update, estimating, act);
         } finally {
             updating.set(false);
         }
     }
 
     /** Statistics, the normalization itself, and (when asked) the update of the running estimates. */
-    private Tensor normalize(Tensor x, int[] shape, int A, int C, int B, boolean useBatch, boolean update, boolean estimating) {
+    private Tensor normalize(Tensor x, int[] shape, int A, int C, int B, boolean useBatch, boolean update, boolean estimating,
+                             Activation activation) {
         Moments batch = useBatch || update ? Statistics.perChannel(x, A, C, B) : null;
         double[] mean = new double[C], invStd = new double[C];
         for (int c = 0; c < C; c++) {
