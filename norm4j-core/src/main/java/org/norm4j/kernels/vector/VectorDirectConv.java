@@ -15,8 +15,9 @@ import org.norm4j.kernels.Scratch;
  *   <li>the output (forward) or dy (backward) planes on the same pitch, L floats each (L = the
  *       flattened output span rounded up to two vectors), junk columns zero in dy.</li>
  * </ul>
- * Output channels are taken two at a time (an odd count gets a zero weight row or a zero dy plane),
- * the dW taps four at a time (extra taps read offset 0 and are dropped).
+ * The forward takes output channels four at a time (zero weight rows pad the count: coutP), dW two
+ * at a time (a zero dy plane pads an odd count: coutE) by four taps (extra taps read offset 0 and
+ * are dropped).
  */
 public final class VectorDirectConv implements DirectConv {
     public static final VectorDirectConv INSTANCE = new VectorDirectConv();
@@ -27,7 +28,7 @@ public final class VectorDirectConv implements DirectConv {
     private VectorDirectConv() {}
 
     /** The padded geometry of one call. */
-    private record Geo(int ph, int pw, int ps, int span, int len, int coutP, int kP, int[] offs) {
+    private record Geo(int ph, int pw, int ps, int span, int len, int coutP, int coutE, int kP, int[] offs) {
         static Geo of(Shape s) {
             int ph = s.h() + 2 * s.pH(), pw = s.w() + 2 * s.pW(), ps = ph * pw;
             int span = (s.outH() - 1) * pw + s.outW();
@@ -39,7 +40,7 @@ public final class VectorDirectConv implements DirectConv {
                     for (int kj = 0; kj < s.kW(); kj++) offs[t++] = ci * ps + ki * pw + kj;
                 }
             }
-            return new Geo(ph, pw, ps, span, len, (s.cout() + 1) / 2 * 2, kP, offs);
+            return new Geo(ph, pw, ps, span, len, (s.cout() + 3) / 4 * 4, (s.cout() + 1) / 2 * 2, kP, offs);
         }
 
         int imageStride(Shape s) {
@@ -81,24 +82,37 @@ public final class VectorDirectConv implements DirectConv {
         int[] offs = g.offs;
         for (int img = 0; img < m; img++) {
             int xb = img * g.imageStride(s);
-            for (int co = 0; co < g.coutP; co += 2) {
-                int w0 = wOff + co * k, w1 = w0 + k;
-                FloatVector bias0 = FloatVector.broadcast(F, out[bOff + co]), bias1 = FloatVector.broadcast(F, out[bOff + co + 1]);
+            for (int co = 0; co < g.coutP; co += 4) {
+                int w0 = wOff + co * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+                FloatVector b0 = FloatVector.broadcast(F, out[bOff + co]), b1 = FloatVector.broadcast(F, out[bOff + co + 1]);
+                FloatVector b2 = FloatVector.broadcast(F, out[bOff + co + 2]), b3 = FloatVector.broadcast(F, out[bOff + co + 3]);
                 for (int i = 0; i < g.len; i += 2 * VL) {
-                    FloatVector a00 = bias0, a01 = bias0, a10 = bias1, a11 = bias1;
+                    FloatVector a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3;
                     for (int t = 0; t < k; t++) {
                         int o = xb + offs[t] + i;
                         FloatVector x0 = FloatVector.fromArray(F, xs, o), x1 = FloatVector.fromArray(F, xs, o + VL);
-                        FloatVector u = FloatVector.broadcast(F, out[w0 + t]), v = FloatVector.broadcast(F, out[w1 + t]);
+                        FloatVector u = FloatVector.broadcast(F, out[w0 + t]);
                         a00 = x0.fma(u, a00);
                         a01 = x1.fma(u, a01);
-                        a10 = x0.fma(v, a10);
-                        a11 = x1.fma(v, a11);
+                        u = FloatVector.broadcast(F, out[w1 + t]);
+                        a10 = x0.fma(u, a10);
+                        a11 = x1.fma(u, a11);
+                        u = FloatVector.broadcast(F, out[w2 + t]);
+                        a20 = x0.fma(u, a20);
+                        a21 = x1.fma(u, a21);
+                        u = FloatVector.broadcast(F, out[w3 + t]);
+                        a30 = x0.fma(u, a30);
+                        a31 = x1.fma(u, a31);
                     }
-                    a00.intoArray(out, co * g.len + i);
-                    a01.intoArray(out, co * g.len + i + VL);
-                    a10.intoArray(out, (co + 1) * g.len + i);
-                    a11.intoArray(out, (co + 1) * g.len + i + VL);
+                    int o = co * g.len + i;
+                    a00.intoArray(out, o);
+                    a01.intoArray(out, o + VL);
+                    a10.intoArray(out, o + g.len);
+                    a11.intoArray(out, o + g.len + VL);
+                    a20.intoArray(out, o + 2 * g.len);
+                    a21.intoArray(out, o + 2 * g.len + VL);
+                    a30.intoArray(out, o + 3 * g.len);
+                    a31.intoArray(out, o + 3 * g.len + VL);
                 }
             }
             for (int co = 0; co < cout; co++) {
@@ -113,11 +127,11 @@ public final class VectorDirectConv implements DirectConv {
         Geo g = Geo.of(s);
         int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout(), hw = outH * outW;
         // dy on the padded pitch, junk columns and the odd channel's plane zero
-        float[] dys = Scratch.floats(3, m * g.coutP * g.len);
-        java.util.Arrays.fill(dys, 0, m * g.coutP * g.len, 0f);
+        float[] dys = Scratch.floats(3, m * g.coutE * g.len);
+        java.util.Arrays.fill(dys, 0, m * g.coutE * g.len, 0f);
         for (int img = 0; img < m; img++) {
             for (int co = 0; co < cout; co++) {
-                int src = ((i0 + img) * cout + co) * hw, dst = (img * g.coutP + co) * g.len;
+                int src = ((i0 + img) * cout + co) * hw, dst = (img * g.coutE + co) * g.len;
                 for (int r = 0; r < outH; r++) System.arraycopy(dy, src + r * outW, dys, dst + r * g.pw, outW);
                 if (dB != null) {
                     double sum = 0;
@@ -142,11 +156,11 @@ public final class VectorDirectConv implements DirectConv {
         int k = s.k(), cout = s.cout(), is = g.imageStride(s);
         int[] offs = g.offs;
         float[] acc = new float[8 * VL];
-        for (int co = 0; co < g.coutP; co += 2) {
+        for (int co = 0; co < g.coutE; co += 2) {
             for (int t = 0; t < g.kP; t += 4) {
                 java.util.Arrays.fill(acc, 0f);
                 for (int img = 0; img < m; img++) {
-                    int d0 = (img * g.coutP + co) * g.len, xb = img * is;
+                    int d0 = (img * g.coutE + co) * g.len, xb = img * is;
                     dotBlock(acc, dys, d0, d0 + g.len, xs, xb + offs[t], xb + offs[t + 1], xb + offs[t + 2], xb + offs[t + 3], g.len);
                 }
                 for (int c = 0; c < 2 && co + c < cout; c++) {
