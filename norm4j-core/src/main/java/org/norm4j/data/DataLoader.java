@@ -10,7 +10,9 @@ import org.norm4j.tensor.Tensor;
  * shuffle, drop_last=False)}.
  *
  * <p>Determinism: the order of epoch {@code e} depends only on {@code (seed, e)}: a Fisher–Yates
- * shuffle of {@code 0..N-1} driven by {@code new Rng(seed * 1_000_003 + e)}. A run resumed at epoch
+ * shuffle of {@code 0..N-1} driven by {@code new Rng(Rng.streamSeed(seed, SHUFFLE, e))}, a stream
+ * unrelated to {@code new Rng(seed)} (the weights' initialization; until 0.1 seed 0's first epoch
+ * reused it, as {@code seed * 1_000_003 + e} was 0 there). A run resumed at epoch
  * {@code e} therefore sees the batches it would have seen, and iterating an epoch twice gives the
  * same batches. Without shuffling the order is {@code 0..N-1}.
  *
@@ -23,6 +25,8 @@ import org.norm4j.tensor.Tensor;
  * make every batch silently change under a caller that keeps it.
  */
 public final class DataLoader {
+    /** The purpose tag of the shuffle streams ({@link Rng#streamSeed}). */
+    public static final long SHUFFLE = 0x5348_5546_464C_45L;   // "SHUFFLE"
     /**
      * One mini-batch: {@code x} is {@code [b, 1, H, W]}, {@code y} its {@code b} labels. Both own
      * their arrays.
@@ -77,7 +81,7 @@ public final class DataLoader {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
         if (shuffle) {
-            Rng rng = new Rng(seed * 1_000_003L + epoch);
+            Rng rng = new Rng(Rng.streamSeed(seed, SHUFFLE, epoch));
             for (int i = n - 1; i > 0; i--) {
                 int j = rng.nextInt(i + 1);
                 int t = order[i];

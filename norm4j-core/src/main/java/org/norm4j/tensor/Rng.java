@@ -20,6 +20,22 @@ public final class Rng {
         this.random = random;
     }
 
+    /**
+     * The seed of stream {@code index} of purpose {@code purpose} under {@code seed}: SplitMix64's
+     * finalizer over the three, so distinct triples give unrelated streams (and none of them is the
+     * stream of {@code new Rng(seed)} itself, which initializes a model's weights).
+     */
+    public static long streamSeed(long seed, long purpose, long index) {
+        return mix64(mix64(mix64(seed) ^ purpose) + index);
+    }
+
+    private static long mix64(long z) {
+        z += 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
     public Rng split() {
         return new Rng(random.split());
     }

@@ -84,7 +84,7 @@ class DataLoaderTest {
         int epoch = 2, n = 50;
         int[] expected = new int[n];
         Arrays.setAll(expected, i -> i);
-        Rng rng = new Rng(seed * 1_000_003L + epoch);
+        Rng rng = new Rng(Rng.streamSeed(seed, DataLoader.SHUFFLE, epoch));
         for (int i = n - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1);
             int t = expected[i];
@@ -92,6 +92,19 @@ class DataLoaderTest {
             expected[j] = t;
         }
         assertArrayEquals(expected, new DataLoader(indexed(n), 8, true, seed).order(epoch));
+    }
+
+    /** Seed 0's first shuffle once drew from new Rng(0), the very stream that initialized the weights. */
+    @Test
+    void shuffleStreamsAreNotTheInitStream() {
+        for (long seed : new long[] {0, 1, 2}) {
+            for (int epoch = 0; epoch < 3; epoch++) {
+                Rng init = new Rng(seed), shuffle = new Rng(Rng.streamSeed(seed, DataLoader.SHUFFLE, epoch));
+                boolean same = true;
+                for (int i = 0; i < 8; i++) same &= init.nextInt(1 << 30) == shuffle.nextInt(1 << 30);
+                assertFalse(same, "seed " + seed + ", epoch " + epoch + ": shuffle stream equals the init stream");
+            }
+        }
     }
 
     @Test
