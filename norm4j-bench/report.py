@@ -48,6 +48,8 @@ def elements(params):
         return 0, params["layer"]
     if not params:
         return 0, "256"
+    if set(params) == {"threads"}:   # LeNetBench.Step on 1 or 2 of norm4j's threads
+        return 0, "256/" + params["threads"]
     if "shape" in params:
         s = params["shape"]
         n = 1
@@ -205,7 +207,8 @@ def main():
         out.write("| " + " | ".join(cells) + " |\n")
 
     # ---- LeNet layers ----
-    lenet = sorted((k for k in rows if k[0].startswith("lenet.")), key=lambda k: (k[0] != "lenet.layer_fwd_bwd", int(k[1])))
+    lenet = sorted((k for k in rows if k[0].startswith("lenet.")),
+                   key=lambda k: (k[0] != "lenet.layer_fwd_bwd", int(k[1].split("/")[-1])))
     if lenet:
         out.write("\nLeNet-BN, batch 256, training mode: forward + backward of each layer, and one whole training step "
                   "(ms per batch; ratio = norm4j / PyTorch):\n\n")
@@ -216,13 +219,18 @@ def main():
         out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
         for key, shape in lenet:
             r = rows[(key, shape)]
-            name = f"{shape} {LENET[int(shape)]}" if key == "lenet.layer_fwd_bwd" else "training step (batch 256)"
+            own = int(shape.split("/")[1]) if "/" in shape else None   # the step's norm4j thread count
+            if key == "lenet.layer_fwd_bwd":
+                name = f"{shape} {LENET[int(shape)]}"
+            else:
+                name = "training step (batch 256)" + (f", norm4j {own} thread{'s' if own > 1 else ''}" if own else "")
             cells = [name, fmt_ms(r["ms"])]
             if has_alloc:
                 cells.append(f"{r['alloc'] / 1e6:.1f}" if r["alloc"] is not None else "–")
             for t in torch_threads:
-                p = torch_rows.get((key, shape, t))
-                cells += [fmt_ms(p["ms"]), f"**{r['ms'] / p['ms']:.2f}**"] if p else ["–", "–"]
+                p = torch_rows.get((key, shape.split("/")[0], t))
+                same = own is None or own == t   # a step is compared at the same thread count only
+                cells += [fmt_ms(p["ms"]), f"**{r['ms'] / p['ms']:.2f}**" if same else "–"] if p else ["–", "–"]
             out.write("| " + " | ".join(cells) + " |\n")
 
     # ---- LeNet epochs ----
@@ -236,7 +244,7 @@ def main():
             col = lines[0].index("seconds")
             secs[(who, int(threads))] = [float(l[col]) for l in lines[1:]]
         out.write("\nOne epoch of the d2l LeNet-BN recipe (60 000 images, batch 256), seconds: median of epochs 2..N "
-                  "(epoch 1 in brackets); threads = OpenBLAS threads for norm4j, torch.set_num_threads for PyTorch:\n\n")
+                  "(epoch 1 in brackets); threads = `norm4j train --threads` (OpenBLAS at 1), torch.set_num_threads for PyTorch:\n\n")
         out.write("| threads | norm4j s | PyTorch s | ratio norm4j / PyTorch |\n|---|---|---|---|\n")
         for t in sorted({k[1] for k in secs}):
             n, p = secs.get(("norm4j", t)), secs.get(("pytorch", t))

@@ -79,13 +79,18 @@ public class LeNetBench {
 
     /**
      * One whole training step of the recipe (zero grad, forward, cross-entropy, backward, SGD lr 1.0)
-     * on a fixed batch of 256 random images: the epoch's unit of work without data loading.
+     * on a fixed batch of 256 random images: the epoch's unit of work without data loading, on 1
+     * and 2 of norm4j's threads (the per-layer benchmarks run on 1).
      */
     @State(Scope.Thread)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
     @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
     public static class Step {
+        /** norm4j's kernel threads ({@link org.norm4j.kernels.Parallel}); OpenBLAS stays at 1 (bin/bench). */
+        @Param({"1", "2"})
+        public int threads;
+
         private Sequential net;
         private SGD sgd;
         private Tensor images;
@@ -93,6 +98,7 @@ public class LeNetBench {
 
         @Setup(Level.Trial)
         public void setup() {
+            org.norm4j.kernels.Parallel.setThreads(threads);
             net = LeNet.build(LeNet.Norm.BATCH, Convention.PYTORCH, 0);
             net.train();
             sgd = new SGD(net.parameters(), 1.0);

@@ -36,7 +36,7 @@ public final class Main implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             String what = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
             if (ex instanceof java.nio.file.NoSuchFileException) what = "no such file: " + ex.getMessage();
-            cmd.getErr().println("norm4j " + cmd.getCommandName() + ": " + what);
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + what);   // "norm4j explore activations: ..."
             if (main.verbose) {
                 ex.printStackTrace(cmd.getErr());   // includes the cause, e.g. the full state-dict report
             }
