@@ -83,36 +83,8 @@ public final class VectorDirectConv implements DirectConv {
         for (int img = 0; img < m; img++) {
             int xb = img * g.imageStride(s);
             for (int co = 0; co < g.coutP; co += 4) {
-                int w0 = wOff + co * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
-                FloatVector b0 = FloatVector.broadcast(F, out[bOff + co]), b1 = FloatVector.broadcast(F, out[bOff + co + 1]);
-                FloatVector b2 = FloatVector.broadcast(F, out[bOff + co + 2]), b3 = FloatVector.broadcast(F, out[bOff + co + 3]);
                 for (int i = 0; i < g.len; i += 2 * VL) {
-                    FloatVector a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3;
-                    for (int t = 0; t < k; t++) {
-                        int o = xb + offs[t] + i;
-                        FloatVector x0 = FloatVector.fromArray(F, xs, o), x1 = FloatVector.fromArray(F, xs, o + VL);
-                        FloatVector u = FloatVector.broadcast(F, out[w0 + t]);
-                        a00 = x0.fma(u, a00);
-                        a01 = x1.fma(u, a01);
-                        u = FloatVector.broadcast(F, out[w1 + t]);
-                        a10 = x0.fma(u, a10);
-                        a11 = x1.fma(u, a11);
-                        u = FloatVector.broadcast(F, out[w2 + t]);
-                        a20 = x0.fma(u, a20);
-                        a21 = x1.fma(u, a21);
-                        u = FloatVector.broadcast(F, out[w3 + t]);
-                        a30 = x0.fma(u, a30);
-                        a31 = x1.fma(u, a31);
-                    }
-                    int o = co * g.len + i;
-                    a00.intoArray(out, o);
-                    a01.intoArray(out, o + VL);
-                    a10.intoArray(out, o + g.len);
-                    a11.intoArray(out, o + g.len + VL);
-                    a20.intoArray(out, o + 2 * g.len);
-                    a21.intoArray(out, o + 2 * g.len + VL);
-                    a30.intoArray(out, o + 3 * g.len);
-                    a31.intoArray(out, o + 3 * g.len + VL);
+                    fmaBlock(out, co * g.len + i, g.len, xs, xb + i, offs, k, wOff + co * k, bOff + co);
                 }
             }
             for (int co = 0; co < cout; co++) {
@@ -120,6 +92,44 @@ public final class VectorDirectConv implements DirectConv {
                 for (int r = 0; r < outH; r++) System.arraycopy(out, co * g.len + r * g.pw, y, dst + r * outW, outW);
             }
         }
+    }
+
+    /**
+     * Four output channels by two vectors of positions: out[c·len + ·] = b[c] + Σ_t w[c·k + t]·xs[x0 + off(t) + ·]
+     * for c &lt; 4, with the weights at wOff (rows k apart) and biases at bOff in {@code out} itself.
+     * The accumulators live in this one loop: a vector carried through nested loops, or across a
+     * call, is boxed by JDK 17's compiler in some compilations (an OSR-compiled kernel was).
+     */
+    private static void fmaBlock(float[] out, int o, int len, float[] xs, int x0, int[] offs, int k, int wOff, int bOff) {
+        int w0 = wOff, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+        FloatVector a00 = FloatVector.broadcast(F, out[bOff]), a01 = a00;
+        FloatVector a10 = FloatVector.broadcast(F, out[bOff + 1]), a11 = a10;
+        FloatVector a20 = FloatVector.broadcast(F, out[bOff + 2]), a21 = a20;
+        FloatVector a30 = FloatVector.broadcast(F, out[bOff + 3]), a31 = a30;
+        for (int t = 0; t < k; t++) {
+            int at = x0 + offs[t];
+            FloatVector x1 = FloatVector.fromArray(F, xs, at), x2 = FloatVector.fromArray(F, xs, at + VL);
+            FloatVector u = FloatVector.broadcast(F, out[w0 + t]);
+            a00 = x1.fma(u, a00);
+            a01 = x2.fma(u, a01);
+            u = FloatVector.broadcast(F, out[w1 + t]);
+            a10 = x1.fma(u, a10);
+            a11 = x2.fma(u, a11);
+            u = FloatVector.broadcast(F, out[w2 + t]);
+            a20 = x1.fma(u, a20);
+            a21 = x2.fma(u, a21);
+            u = FloatVector.broadcast(F, out[w3 + t]);
+            a30 = x1.fma(u, a30);
+            a31 = x2.fma(u, a31);
+        }
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + VL);
+        a10.intoArray(out, o + len);
+        a11.intoArray(out, o + len + VL);
+        a20.intoArray(out, o + 2 * len);
+        a21.intoArray(out, o + 2 * len + VL);
+        a30.intoArray(out, o + 3 * len);
+        a31.intoArray(out, o + 3 * len + VL);
     }
 
     @Override

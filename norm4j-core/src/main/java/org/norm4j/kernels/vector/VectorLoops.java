@@ -54,16 +54,14 @@ public final class VectorLoops implements Loops {
 
     private VectorLoops() {}
 
-    /**
-     * Half {@code part} (0: lanes 0..D.length()−1, 1: the rest) of a float vector widened to double
-     * lanes (exact). Every float vector here is of species F: a second float shape (a half-width
-     * species for widening) makes the Vector API's shared methods see two classes, and JDK 17's
-     * compiler then boxes every vector of every kernel compiled afterwards (measured: the direct
-     * convolution's dW 7× slower in a LeNet step than alone).
-     */
-    private static DoubleVector half(FloatVector v, int part) {
-        return (DoubleVector) v.convertShape(VectorOperators.F2D, D, part);
-    }
+    // Widening: each F vector's halves become D vectors by convertShape(F2D, D, part), written out at
+    // every use. Every float vector here is of species F: a second float shape (a half-width species)
+    // makes the Vector API's shared methods see two classes, and JDK 17's compiler then boxes the
+    // vectors of kernels compiled afterwards (measured: the direct convolution's dW 7x slower inside
+    // a LeNet step than alone). No private helper takes or returns a vector either: when the
+    // compiler declines to inline one (it depends on compilation order) every vector crossing the
+    // call is boxed (measured: the sigmoid 2-13x slower in some JVMs than in others).
+
 
     // ---- reductions over one run: float lanes per chunk, chunks into double --------------------
 
@@ -201,7 +199,7 @@ public final class VectorLoops implements Loops {
             FloatVector v = FloatVector.fromArray(F, x, xOff + i);
             for (int h = 0; h < 2; h++) {
                 int p = pOff + i + h * D.length();
-                DoubleVector.fromArray(D, acc, p).add(half(v, h)).intoArray(acc, p);
+                DoubleVector.fromArray(D, acc, p).add(((DoubleVector) v.convertShape(VectorOperators.F2D, D, h))).intoArray(acc, p);
             }
         }
         for (; i < n; i++) acc[pOff + i] += x[xOff + i];
@@ -216,7 +214,7 @@ public final class VectorLoops implements Loops {
             FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, shift, pOff + i));
             for (int h = 0; h < 2; h++) {
                 int p = pOff + i + h * D.length();
-                DoubleVector d = half(diff, h);
+                DoubleVector d = ((DoubleVector) diff.convertShape(VectorOperators.F2D, D, h));
                 DoubleVector.fromArray(D, acc1, p).add(d).intoArray(acc1, p);
                 DoubleVector.fromArray(D, acc2, p).add(d.mul(d)).intoArray(acc2, p);
             }
@@ -254,9 +252,9 @@ public final class VectorLoops implements Loops {
             FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, center, pOff + i));
             for (int h = 0; h < 2; h++) {
                 int p = pOff + i + h * D.length();
-                DoubleVector g = half(gv, h);
+                DoubleVector g = ((DoubleVector) gv.convertShape(VectorOperators.F2D, D, h));
                 DoubleVector.fromArray(D, s1, p).add(g).intoArray(s1, p);
-                DoubleVector.fromArray(D, s2, p).add(g.mul(half(diff, h))).intoArray(s2, p);
+                DoubleVector.fromArray(D, s2, p).add(g.mul(((DoubleVector) diff.convertShape(VectorOperators.F2D, D, h)))).intoArray(s2, p);
             }
         }
         for (; i < n; i++) {
@@ -326,17 +324,17 @@ public final class VectorLoops implements Loops {
             FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(vCenter);
             FloatVector gv = gamma == null ? null : FloatVector.fromArray(F, gamma, i);
             // the two halves written out: accumulators carried through a nested loop are boxed on JDK 17
-            DoubleVector d = half(dv, 0);
-            DoubleVector xhat = half(diff, 0).mul(vInvStd).add(vCorr);
-            DoubleVector gd = gv == null ? d : half(gv, 0).mul(d);
+            DoubleVector d = ((DoubleVector) dv.convertShape(VectorOperators.F2D, D, 0));
+            DoubleVector xhat = ((DoubleVector) diff.convertShape(VectorOperators.F2D, D, 0)).mul(vInvStd).add(vCorr);
+            DoubleVector gd = gv == null ? d : ((DoubleVector) gv.convertShape(VectorOperators.F2D, D, 0)).mul(d);
             a1 = a1.add(gd);
             a2 = a2.add(gd.mul(xhat));
             if (dGamma != null) DoubleVector.fromArray(D, dGamma, i).add(d.mul(xhat)).intoArray(dGamma, i);
             if (dBeta != null) DoubleVector.fromArray(D, dBeta, i).add(d).intoArray(dBeta, i);
             int p = i + D.length();
-            d = half(dv, 1);
-            xhat = half(diff, 1).mul(vInvStd).add(vCorr);
-            gd = gv == null ? d : half(gv, 1).mul(d);
+            d = ((DoubleVector) dv.convertShape(VectorOperators.F2D, D, 1));
+            xhat = ((DoubleVector) diff.convertShape(VectorOperators.F2D, D, 1)).mul(vInvStd).add(vCorr);
+            gd = gv == null ? d : ((DoubleVector) gv.convertShape(VectorOperators.F2D, D, 1)).mul(d);
             a1 = a1.add(gd);
             a2 = a2.add(gd.mul(xhat));
             if (dGamma != null) DoubleVector.fromArray(D, dGamma, p).add(d.mul(xhat)).intoArray(dGamma, p);
@@ -385,30 +383,30 @@ public final class VectorLoops implements Loops {
         int i = 0;
         for (; i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, xOff + i);
-            FloatVector e = expNonPositive(v.abs().neg());
+            // e = ExpF.expNonPositive(−|v|), the same float operations in the same order, written
+            // out here (a helper taking and returning vectors is not always inlined; see the top)
+            FloatVector t = v.abs().neg();
+            VectorMask<Float> under = t.lt(ExpF.LO);
+            t = t.blend(ExpF.LO, under);
+            FloatVector shifted = t.mul(ExpF.LOG2E).add(ExpF.ROUND);   // n + 1.5·2²³
+            FloatVector nf = shifted.sub(ExpF.ROUND);
+            FloatVector r = t.sub(nf.mul(ExpF.LN2_HI));
+            r = r.sub(nf.mul(ExpF.LN2_LO));
+            FloatVector p = r.mul(ExpF.P0).add(ExpF.P1);
+            p = p.mul(r).add(ExpF.P2);
+            p = p.mul(r).add(ExpF.P3);
+            p = p.mul(r).add(ExpF.P4);
+            p = p.mul(r).add(ExpF.P5);
+            FloatVector poly = p.mul(r).mul(r).add(r).add(1f);
+            IntVector bits = shifted.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = poly.mul(bits.reinterpretAsFloats()).blend(0f, under);
             FloatVector d = e.add(1f);
             FloatVector.broadcast(F, 1f).blend(e, v.lt(0f)).div(d).intoArray(y, yOff + i);
         }
         for (; i < n; i++) y[yOff + i] = ExpF.sigmoid(x[xOff + i]);
     }
 
-    /** {@link ExpF#expNonPositive} with the same float operations in the same order. */
-    private static FloatVector expNonPositive(FloatVector t) {
-        VectorMask<Float> under = t.lt(ExpF.LO);
-        t = t.blend(ExpF.LO, under);
-        FloatVector v = t.mul(ExpF.LOG2E).add(ExpF.ROUND);
-        FloatVector n = v.sub(ExpF.ROUND);
-        FloatVector r = t.sub(n.mul(ExpF.LN2_HI));
-        r = r.sub(n.mul(ExpF.LN2_LO));
-        FloatVector p = r.mul(ExpF.P0).add(ExpF.P1);
-        p = p.mul(r).add(ExpF.P2);
-        p = p.mul(r).add(ExpF.P3);
-        p = p.mul(r).add(ExpF.P4);
-        p = p.mul(r).add(ExpF.P5);
-        FloatVector y = p.mul(r).mul(r).add(r).add(1f);
-        IntVector bits = v.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
-        return y.mul(bits.reinterpretAsFloats()).blend(0f, under);
-    }
+    // ---- the sigmoid's backward ------------------------------------------------------------
 
     @Override
     public void sigmoidBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] y, int yOff, int n) {
