@@ -78,7 +78,8 @@ public class LeNetBench {
     }
 
     /**
-     * One whole training step of the recipe (zero grad, forward, cross-entropy, backward, SGD lr 1.0)
+     * One whole training step of the recipe (zero grad, forward, cross-entropy, backward, SGD lr 1.0,
+     * in a {@link org.norm4j.tensor.Workspace} scope as {@link org.norm4j.train.Trainer} runs it)
      * on a fixed batch of 256 random images: the epoch's unit of work without data loading, on 1
      * and 2 of norm4j's threads (the per-layer benchmarks run on 1).
      */
@@ -108,11 +109,13 @@ public class LeNetBench {
 
         @Benchmark
         public void trainStep(Blackhole bh) {
-            sgd.zeroGrad();
-            Tensor loss = CrossEntropy.forward(net.forward(images), labels);
-            loss.backward();
-            sgd.step();
-            bh.consume(loss);
+            try (org.norm4j.tensor.Workspace.Scope scope = org.norm4j.tensor.Workspace.open()) {   // as Trainer runs a step
+                sgd.zeroGrad();
+                Tensor loss = CrossEntropy.forward(net.forward(images), labels);
+                loss.backward();
+                sgd.step();
+                bh.consume(loss.item());
+            }
         }
     }
 }

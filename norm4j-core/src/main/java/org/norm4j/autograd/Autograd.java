@@ -6,6 +6,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.norm4j.tensor.Tensor;
+import org.norm4j.tensor.Workspace;
 
 /**
  * The tape: ops {@link #record} what they computed from what; {@link #backward} walks the recorded
@@ -79,7 +80,7 @@ public final class Autograd {
             for (int k = 0; k < node.inputs.length; k++) {
                 Tensor in = node.inputs[k];
                 if (in == null || !in.requiresGrad()) continue;
-                dInputs[k] = in.isLeaf() ? in.gradBuffer() : grads.computeIfAbsent(in, x -> new float[x.size()]);
+                dInputs[k] = in.isLeaf() ? in.gradBuffer() : grads.computeIfAbsent(in, x -> Workspace.zeroed(x.size()));
             }
             node.backward.apply(dOut, dInputs);
             node.released = true;

@@ -4,6 +4,7 @@ import org.norm4j.autograd.Autograd;
 import org.norm4j.kernels.Activation;
 import org.norm4j.kernels.Normalization;
 import org.norm4j.tensor.Tensor;
+import org.norm4j.tensor.Workspace;
 
 /**
  * The differentiable normalization with per-channel affine over the [A, C, B] view: batch norm
@@ -76,7 +77,7 @@ public final class ChannelNorm {
             shift[p] = (float) ((bt == null ? 0.0 : bt[c]) + (mf - mean[s]) * sc);
         }
         float[] xd = x.data();
-        float[] yd = inPlace ? xd : new float[xd.length];
+        float[] yd = inPlace ? xd : Workspace.uninitialized(xd.length);   // apply writes every element
         Normalization.applyChannels(yd, 0, xd, 0, layout.A(), layout.C(), layout.B(), center, scale, shift, pStride);
         activation.forwardInPlace(yd, 0, yd.length);
         Tensor y = inPlace ? x : Tensor.wrap(yd, x.shape());
@@ -92,7 +93,7 @@ public final class ChannelNorm {
         Layout l = s.layout;
         float[] dy = dOut;
         if (s.activation != Activation.IDENTITY) {
-            dy = new float[dOut.length];
+            dy = Workspace.zeroed(dOut.length);   // the activation's backward accumulates
             s.activation.backward(dy, dOut, s.y, dOut.length);
         }
         int P = l.params(), C = l.C(), pStride = l.paramStride();

@@ -7,6 +7,7 @@ import org.norm4j.kernels.Gemm;
 import org.norm4j.kernels.Parallel;
 import org.norm4j.kernels.Scratch;
 import org.norm4j.tensor.Tensor;
+import org.norm4j.tensor.Workspace;
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch) by im2col + GEMM over chunks of images: the
@@ -87,7 +88,7 @@ public final class Convolution {
 
     public static Tensor forward(Tensor x, Tensor weight, Tensor bias, Geometry g) {
         Plan pl = Plan.of(x.shape(), weight.shape(), g);
-        float[] xd = x.data(), wd = weight.data(), y = new float[pl.n * pl.cout * pl.p];
+        float[] xd = x.data(), wd = weight.data(), y = Workspace.uninitialized(pl.n * pl.cout * pl.p);   // every element written
         float[] b = bias == null ? null : bias.data();
         Parallel.forEach(pl.chunks, chunk -> forwardChunk(pl, chunk, xd, wd, b, y));
         Tensor yt = Tensor.wrap(y, pl.n, pl.cout, pl.outH, pl.outW);

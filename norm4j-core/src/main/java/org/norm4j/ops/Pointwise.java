@@ -3,6 +3,7 @@ package org.norm4j.ops;
 import org.norm4j.autograd.Autograd;
 import org.norm4j.kernels.Activation;
 import org.norm4j.tensor.Tensor;
+import org.norm4j.tensor.Workspace;
 
 /** Elementwise activation, reshape (a view) and dropout. */
 public final class Pointwise {
@@ -10,7 +11,7 @@ public final class Pointwise {
 
     /** y = act(x); backward from the output (relu' = [y &gt; 0], sigmoid' = y(1 − y), tanh' = 1 − y²). */
     public static Tensor activation(Tensor x, Activation act) {
-        float[] y = new float[x.size()];
+        float[] y = Workspace.uninitialized(x.size());   // act.forward writes every element
         act.forward(y, x.data(), y.length);
         Tensor yt = Tensor.wrap(y, x.shape());
         Autograd.record(yt, act.name(), (dy, d) -> act.backward(d[0], dy, y, dy.length), x);

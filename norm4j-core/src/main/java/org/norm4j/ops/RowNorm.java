@@ -4,6 +4,7 @@ import org.norm4j.autograd.Autograd;
 import org.norm4j.kernels.Activation;
 import org.norm4j.kernels.Normalization;
 import org.norm4j.tensor.Tensor;
+import org.norm4j.tensor.Workspace;
 
 /**
  * The differentiable normalization of contiguous rows with a per-element affine: layer norm
@@ -38,7 +39,7 @@ public final class RowNorm {
                 corr[r] = (float) ((center[r] - mean[r]) * invStd[r]);
             }
         }
-        float[] xd = x.data(), yd = new float[xd.length];
+        float[] xd = x.data(), yd = Workspace.uninitialized(xd.length);
         float[] g = gamma == null ? null : gamma.data(), b = beta == null ? null : beta.data();
         Normalization.applyRows(yd, 0, xd, 0, rows, len, center, invStdF, corr, g, b);
         activation.forwardInPlace(yd, 0, yd.length);
@@ -55,7 +56,7 @@ public final class RowNorm {
     static void backward(Saved s, float[] dOut, float[] dx, float[] dGamma, float[] dBeta) {
         float[] dy = dOut;
         if (s.activation != Activation.IDENTITY) {
-            dy = new float[dOut.length];
+            dy = Workspace.zeroed(dOut.length);
             s.activation.backward(dy, dOut, s.y, dOut.length);
         }
         double[] g1 = new double[s.rows], g2 = new double[s.rows];

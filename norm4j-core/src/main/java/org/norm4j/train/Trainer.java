@@ -10,6 +10,7 @@ import org.norm4j.nn.Sequential;
 import org.norm4j.ops.CrossEntropy;
 import org.norm4j.optim.Optimizer;
 import org.norm4j.tensor.Tensor;
+import org.norm4j.tensor.Workspace;
 
 /**
  * The training loop for classifiers with a cross-entropy loss, d2l's {@code train_ch6}: per batch
@@ -48,16 +49,23 @@ public final class Trainer {
         int batches = loader.batchesPerEpoch(), b = 0;
         long start = System.nanoTime();
         for (DataLoader.Batch batch : loader.epoch(epoch - 1)) {
-            optimizer.zeroGrad();
-            Tensor logits = model.forward(batch.x());
-            Tensor loss = CrossEntropy.forward(logits, batch.y());
-            double l = loss.item();
-            if (!Double.isFinite(l)) {
-                throw new DivergedException("training diverged: the loss became " + l + " at epoch " + epoch + ", batch " + (b + 1)
-                        + " of " + batches + "; try a lower learning rate (--lr)");
+            double l;
+            int right;
+            // the step's activations and gradients are recycled for the next step (Workspace): nothing
+            // made inside the scope is used after it
+            try (Workspace.Scope scope = Workspace.open()) {
+                optimizer.zeroGrad();
+                Tensor logits = model.forward(batch.x());
+                Tensor loss = CrossEntropy.forward(logits, batch.y());
+                l = loss.item();
+                if (!Double.isFinite(l)) {
+                    throw new DivergedException("training diverged: the loss became " + l + " at epoch " + epoch + ", batch " + (b + 1)
+                            + " of " + batches + "; try a lower learning rate (--lr)");
+                }
+                loss.backward();
+                optimizer.step();
+                right = countCorrect(logits, batch.y());
             }
-            loss.backward();
-            optimizer.step();
             String bad = firstNonFinite(model);
             if (bad != null) {
                 throw new DivergedException("training diverged: the update made " + bad + " non-finite at epoch " + epoch + ", batch "
@@ -65,7 +73,7 @@ public final class Trainer {
             }
             int n = batch.y().length;
             lossSum += l * n;
-            correct += countCorrect(logits, batch.y());
+            correct += right;
             seen += n;
             b++;
             double secs = (System.nanoTime() - start) / 1e9;

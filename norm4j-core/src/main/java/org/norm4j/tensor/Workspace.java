@@ -1,0 +1,93 @@
+package org.norm4j.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Array reuse across training steps. A training step allocates the same large arrays every time
+ * (activations, their gradients); fresh ones cost a zeroing pass over new memory each and load
+ * the garbage collector with multi-megabyte objects. Inside a scope
+ * <pre>
+ *   try (Workspace.Scope s = Workspace.open()) { forward; loss; backward; optimizer step; read results }
+ * </pre>
+ * ops take their large output and gradient arrays from this thread's workspace, and closing the
+ * scope hands every one of them back for the next step. The caller promises that nothing made
+ * inside the scope — no tensor, no array — is used after it closes (copy what you keep:
+ * {@link Tensor#toArray()}, {@link Tensor#item()}). Outside a scope, and for arrays under
+ * {@value #MIN_FLOATS} floats, every call is a plain {@code new float[n]}. Values never depend on
+ * it: a reused array is zeroed where a fresh one would be relied on to be zero, and fully
+ * overwritten otherwise ({@code WorkspaceTest}: the same trained weights, bit for bit).
+ * {@link org.norm4j.train.Trainer} opens one per step.
+ */
+public final class Workspace {
+    /** Arrays shorter than this are left to the allocator (cheap, and most are kept by someone). */
+    public static final int MIN_FLOATS = 1 << 15;
+    private static final ThreadLocal<Workspace> CURRENT = ThreadLocal.withInitial(Workspace::new);
+
+    private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
+    private final List<float[]> lent = new ArrayList<>();
+    private int depth;
+
+    private Workspace() {}
+
+    /** A scope on this thread's workspace; scopes nest, the outermost one's close recycles. */
+    public static Scope open() {
+        Workspace w = CURRENT.get();
+        w.depth++;
+        return new Scope(w);
+    }
+
+    /** Closes its scope once; arrays lent since the outermost scope opened go back to the pool. */
+    public static final class Scope implements AutoCloseable {
+        private final Workspace w;
+        private boolean closed;
+
+        private Scope(Workspace w) {
+            this.w = w;
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
+            if (--w.depth == 0) {
+                for (float[] a : w.lent) w.free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).push(a);
+                w.lent.clear();
+            }
+        }
+    }
+
+    /** n floats, all 0. */
+    public static float[] zeroed(int n) {
+        float[] a = take(n);
+        if (a == null) return new float[n];
+        org.norm4j.kernels.Parallel.forRange(n, 1 << 16, (lo, hi) -> java.util.Arrays.fill(a, lo, hi, 0f));
+        return a;
+    }
+
+    /** n floats with unspecified contents, for a caller that writes every one before reading any. */
+    public static float[] uninitialized(int n) {
+        float[] a = take(n);
+        return a == null ? new float[n] : a;
+    }
+
+    private static float[] take(int n) {
+        if (n < MIN_FLOATS) return null;
+        Workspace w = CURRENT.get();
+        if (w.depth == 0) return null;
+        ArrayDeque<float[]> q = w.free.get(n);
+        float[] a = q == null || q.isEmpty() ? null : q.pop();
+        if (a == null) a = new float[n];   // the first step of a shape: fresh, and lent from now on
+        w.lent.add(a);
+        return a;
+    }
+
+    /** Forgets this thread's pooled arrays (their memory goes back to the garbage collector). */
+    public static void clear() {
+        Workspace w = CURRENT.get();
+        w.free.clear();
+    }
+}
