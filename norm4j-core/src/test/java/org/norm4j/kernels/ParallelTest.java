@@ -7,15 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
-import org.norm4j.nn.Sequential;
-import org.norm4j.nn.norm.Convention;
-import org.norm4j.ops.CrossEntropy;
-import org.norm4j.optim.SGD;
-import org.norm4j.tensor.Tensor;
-import org.norm4j.train.LeNet;
+import org.norm4j.testing.LeNetSteps;
 
 /**
  * The worker pool: every task once, failures surface, nesting runs inline; and the promise the
@@ -81,36 +75,10 @@ class ParallelTest {
     void leNetStepIsTheSameBitsOnOneTwoAndThreeThreads() {
         float[][] results = new float[3][];
         for (int threads = 1; threads <= 3; threads++) {
-            results[threads - 1] = withThreads(threads, ParallelTest::twoSteps);
+            results[threads - 1] = withThreads(threads, () -> LeNetSteps.run(7, 2, false));
         }
         assertTrue(results[0].length > 1000);
         assertArrayEquals(results[0], results[1], "1 vs 2 threads");
         assertArrayEquals(results[0], results[2], "1 vs 3 threads");
-    }
-
-    /** Two SGD steps of LeNet-BN on 64 random images; the logits of a third forward, then every parameter. */
-    private static float[] twoSteps() {
-        Sequential net = LeNet.build(LeNet.Norm.BATCH, Convention.PYTORCH, 7);
-        net.train();
-        SGD sgd = new SGD(net.parameters(), 1.0);
-        Random r = new Random(3);
-        float[] v = new float[64 * 28 * 28];
-        for (int i = 0; i < v.length; i++) v[i] = r.nextFloat();
-        Tensor x = Tensor.wrap(v, 64, 1, 28, 28);
-        int[] labels = r.ints(64, 0, 10).toArray();
-        for (int step = 0; step < 2; step++) {
-            sgd.zeroGrad();
-            CrossEntropy.forward(net.forward(x), labels).backward();
-            sgd.step();
-        }
-        float[] logits = net.forward(x).toArray();
-        List<Float> all = new ArrayList<>();
-        for (float f : logits) all.add(f);
-        net.parameters().forEach(p -> {
-            for (float f : p.data()) all.add(f);
-        });
-        float[] out = new float[all.size()];
-        for (int i = 0; i < out.length; i++) out[i] = all.get(i);
-        return out;
     }
 }

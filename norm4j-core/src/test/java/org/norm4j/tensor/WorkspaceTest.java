@@ -5,16 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.norm4j.nn.Parameter;
-import org.norm4j.nn.Sequential;
-import org.norm4j.nn.norm.Convention;
-import org.norm4j.ops.CrossEntropy;
-import org.norm4j.optim.SGD;
-import org.norm4j.train.LeNet;
+import org.norm4j.testing.LeNetSteps;
 
 /** Array reuse: what is handed out when, zeros where promised, and training that does not notice. */
 class WorkspaceTest {
@@ -55,35 +47,7 @@ class WorkspaceTest {
 
     @Test
     void trainingInScopesGivesTheSameBits() {
-        float[] plain = train(false), scoped = train(true);
-        assertArrayEquals(plain, scoped);
+        assertArrayEquals(LeNetSteps.run(3, 4, false), LeNetSteps.run(3, 4, true));
         Workspace.clear();
-    }
-
-    /** Four SGD steps of LeNet-BN on 64 random images; every parameter and buffer after them, then the eval logits. */
-    private static float[] train(boolean scoped) {
-        Sequential net = LeNet.build(LeNet.Norm.BATCH, Convention.PYTORCH, 3);
-        net.train();
-        SGD sgd = new SGD(net.parameters(), 1.0);
-        Random r = new Random(8);
-        float[] v = new float[64 * 28 * 28];
-        for (int i = 0; i < v.length; i++) v[i] = r.nextFloat();
-        Tensor x = Tensor.wrap(v, 64, 1, 28, 28);
-        int[] labels = r.ints(64, 0, 10).toArray();
-        for (int step = 0; step < 4; step++) {
-            try (Workspace.Scope s = scoped ? Workspace.open() : null) {
-                sgd.zeroGrad();
-                CrossEntropy.forward(net.forward(x), labels).backward();
-                sgd.step();
-            }
-        }
-        List<Float> all = new ArrayList<>();
-        for (Parameter p : net.parameters()) for (float f : p.data()) all.add(f);
-        for (Tensor b : net.namedBuffers().values()) for (float f : b.data()) all.add(f);
-        net.eval();
-        for (float f : net.forward(x).toArray()) all.add(f);
-        float[] out = new float[all.size()];
-        for (int i = 0; i < out.length; i++) out[i] = all.get(i);
-        return out;
     }
 }
