@@ -14,7 +14,8 @@ import java.util.Map;
  *   try (Workspace.Scope s = Workspace.open()) { forward; loss; backward; optimizer step; read results }
  * </pre>
  * ops take their large output and gradient arrays from this thread's workspace, and closing the
- * scope hands every one of them back for the next step. The caller promises that nothing made
+ * scope hands every one of them back for the next step (and lets go of pooled arrays that step did
+ * not use, so the pool holds at most one step's arrays). The caller promises that nothing made
  * inside the scope — no tensor, no array — is used after it closes (copy what you keep:
  * {@link Tensor#toArray()}, {@link Tensor#item()}). Outside a scope, and for arrays under
  * {@value #MIN_FLOATS} floats, every call is a plain {@code new float[n]}. Values never depend on
@@ -26,6 +27,8 @@ public final class Workspace {
     /** Arrays shorter than this are left to the allocator (cheap, and most are kept by someone). */
     public static final int MIN_FLOATS = 1 << 15;
     private static final ThreadLocal<Workspace> CURRENT = ThreadLocal.withInitial(Workspace::new);
+    /** {@code -Dnorm4j.workspace=false}: every call allocates (for comparisons). */
+    private static final boolean ENABLED = !"false".equals(System.getProperty("norm4j.workspace"));
 
     private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
     private final List<float[]> lent = new ArrayList<>();
@@ -54,6 +57,9 @@ public final class Workspace {
             if (closed) return;
             closed = true;
             if (--w.depth == 0) {
+                // the pool becomes exactly this step's arrays: sizes the step did not use (a shorter
+                // last batch, an earlier shape) are dropped, so it never holds more than one step
+                w.free.clear();
                 for (float[] a : w.lent) w.free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).push(a);
                 w.lent.clear();
             }
@@ -75,7 +81,7 @@ public final class Workspace {
     }
 
     private static float[] take(int n) {
-        if (n < MIN_FLOATS) return null;
+        if (n < MIN_FLOATS || !ENABLED) return null;
         Workspace w = CURRENT.get();
         if (w.depth == 0) return null;
         ArrayDeque<float[]> q = w.free.get(n);

@@ -147,9 +147,10 @@ public final class Trainer {
         try (var g = Autograd.noGrad()) {
             DataLoader loader = new DataLoader(data, batchSize, false, 0);
             for (DataLoader.Batch batch : loader.epoch(0)) {
-                Tensor logits = model.forward(batch.x());
-                int[] pred = argmax(logits);
-                for (int i = 0; i < pred.length; i++) cm[batch.y()[i]][pred[i]]++;
+                try (Workspace.Scope scope = Workspace.open()) {   // the batch's activations serve the next batch
+                    int[] pred = argmax(model.forward(batch.x()));
+                    for (int i = 0; i < pred.length; i++) cm[batch.y()[i]][pred[i]]++;
+                }
             }
         } finally {
             if (wasTraining) model.train();

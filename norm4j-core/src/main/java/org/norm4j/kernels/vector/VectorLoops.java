@@ -60,7 +60,8 @@ public final class VectorLoops implements Loops {
     // vectors of kernels compiled afterwards (measured: the direct convolution's dW 7x slower inside
     // a LeNet step than alone). No private helper takes or returns a vector either: when the
     // compiler declines to inline one (it depends on compilation order) every vector crossing the
-    // call is boxed (measured: the sigmoid 2-13x slower in some JVMs than in others).
+    // call is boxed (measured: the sigmoid 2-13x slower in some JVMs than in others); and convertShape's
+    // part index is always a literal (a loop variable there boxes every vector of the loop).
 
 
     // ---- reductions over one run: float lanes per chunk, chunks into double --------------------
@@ -196,11 +197,11 @@ public final class VectorLoops implements Loops {
         int bound = F.loopBound(n);
         int i = 0;
         for (; i < bound; i += F.length()) {
+            // the two halves written out: convertShape's part must be a constant to compile to instructions
             FloatVector v = FloatVector.fromArray(F, x, xOff + i);
-            for (int h = 0; h < 2; h++) {
-                int p = pOff + i + h * D.length();
-                DoubleVector.fromArray(D, acc, p).add(((DoubleVector) v.convertShape(VectorOperators.F2D, D, h))).intoArray(acc, p);
-            }
+            int p = pOff + i, q = p + D.length();
+            DoubleVector.fromArray(D, acc, p).add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).intoArray(acc, p);
+            DoubleVector.fromArray(D, acc, q).add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).intoArray(acc, q);
         }
         for (; i < n; i++) acc[pOff + i] += x[xOff + i];
     }
@@ -212,12 +213,13 @@ public final class VectorLoops implements Loops {
         for (; i < bound; i += F.length()) {
             // x − shift rounded to float, as the scalar twin's x[i] - shift[i], then widened
             FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, shift, pOff + i));
-            for (int h = 0; h < 2; h++) {
-                int p = pOff + i + h * D.length();
-                DoubleVector d = ((DoubleVector) diff.convertShape(VectorOperators.F2D, D, h));
-                DoubleVector.fromArray(D, acc1, p).add(d).intoArray(acc1, p);
-                DoubleVector.fromArray(D, acc2, p).add(d.mul(d)).intoArray(acc2, p);
-            }
+            int p = pOff + i, q = p + D.length();
+            DoubleVector d = (DoubleVector) diff.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector.fromArray(D, acc1, p).add(d).intoArray(acc1, p);
+            DoubleVector.fromArray(D, acc2, p).add(d.mul(d)).intoArray(acc2, p);
+            d = (DoubleVector) diff.convertShape(VectorOperators.F2D, D, 1);
+            DoubleVector.fromArray(D, acc1, q).add(d).intoArray(acc1, q);
+            DoubleVector.fromArray(D, acc2, q).add(d.mul(d)).intoArray(acc2, q);
         }
         for (; i < n; i++) {
             double d = x[xOff + i] - shift[pOff + i];
@@ -250,12 +252,13 @@ public final class VectorLoops implements Loops {
         for (; i < bound; i += F.length()) {
             FloatVector gv = FloatVector.fromArray(F, dy, dyOff + i);
             FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, center, pOff + i));
-            for (int h = 0; h < 2; h++) {
-                int p = pOff + i + h * D.length();
-                DoubleVector g = ((DoubleVector) gv.convertShape(VectorOperators.F2D, D, h));
-                DoubleVector.fromArray(D, s1, p).add(g).intoArray(s1, p);
-                DoubleVector.fromArray(D, s2, p).add(g.mul(((DoubleVector) diff.convertShape(VectorOperators.F2D, D, h)))).intoArray(s2, p);
-            }
+            int p = pOff + i, q = p + D.length();
+            DoubleVector g = (DoubleVector) gv.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector.fromArray(D, s1, p).add(g).intoArray(s1, p);
+            DoubleVector.fromArray(D, s2, p).add(g.mul((DoubleVector) diff.convertShape(VectorOperators.F2D, D, 0))).intoArray(s2, p);
+            g = (DoubleVector) gv.convertShape(VectorOperators.F2D, D, 1);
+            DoubleVector.fromArray(D, s1, q).add(g).intoArray(s1, q);
+            DoubleVector.fromArray(D, s2, q).add(g.mul((DoubleVector) diff.convertShape(VectorOperators.F2D, D, 1))).intoArray(s2, q);
         }
         for (; i < n; i++) {
             double g = dy[dyOff + i];
