@@ -4,7 +4,6 @@ import java.util.concurrent.TimeUnit;
 import org.norm4j.autograd.Autograd;
 import org.norm4j.nn.norm.BatchNorm;
 import org.norm4j.nn.norm.Convention;
-import org.norm4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -38,9 +37,7 @@ public class BatchNormBench {
 
     private BatchNorm train;
     private BatchNorm eval;
-    private Tensor x;
-    private Tensor xGrad;
-    private Tensor dy;
+    private Inputs.Operands io;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -53,30 +50,21 @@ public class BatchNormBench {
             eval.forward(Inputs.tensor(d, 3, 0.5f));   // running statistics that are not the initial ones
         }
         eval.eval();
-        float[] xs = Inputs.values(Inputs.size(d), 1, 0.5f);
-        x = Tensor.wrap(xs, d);
-        xGrad = Tensor.wrap(xs, d).requiresGrad(true);
-        dy = Inputs.tensor(d, 2, 0f);
+        io = new Inputs.Operands(d);
     }
 
     @Benchmark
     public void trainForward(Blackhole bh) {
-        try (var g = Autograd.noGrad()) {
-            bh.consume(train.forward(x));
-        }
+        io.forward(train, bh);
     }
 
     @Benchmark
     public void evalForward(Blackhole bh) {
-        try (var g = Autograd.noGrad()) {
-            bh.consume(eval.forward(x));
-        }
+        io.forward(eval, bh);
     }
 
     @Benchmark
     public void trainForwardBackward(Blackhole bh) {
-        Tensor y = train.forward(xGrad);
-        y.backward(dy);
-        bh.consume(y);
+        io.forwardBackward(train, bh);
     }
 }

@@ -1,10 +1,8 @@
 package org.norm4j.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.norm4j.autograd.Autograd;
 import org.norm4j.nn.norm.GroupNorm;
 import org.norm4j.nn.norm.InstanceNorm;
-import org.norm4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,7 +21,6 @@ import org.openjdk.jmh.infra.Blackhole;
  * {@code noGrad}; forward + backward into a leaf input. Byte model: forward 2·N·4,
  * forward+backward 5·N·4.
  */
-@SuppressWarnings("try")   // the noGrad() scope is used for its effect only
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -34,46 +31,33 @@ public class GroupInstanceNormBench {
 
     private GroupNorm gn;
     private InstanceNorm in;
-    private Tensor x;
-    private Tensor xGrad;
-    private Tensor dy;
+    private Inputs.Operands io;
 
     @Setup(Level.Trial)
     public void setup() {
         int[] d = Inputs.dims(shape);
         gn = new GroupNorm(d[1] / 2, d[1]);
         in = new InstanceNorm(d[1]);
-        float[] xs = Inputs.values(Inputs.size(d), 1, 0.5f);
-        x = Tensor.wrap(xs, d);
-        xGrad = Tensor.wrap(xs, d).requiresGrad(true);
-        dy = Inputs.tensor(d, 2, 0f);
+        io = new Inputs.Operands(d);
     }
 
     @Benchmark
     public void groupNormForward(Blackhole bh) {
-        try (var g = Autograd.noGrad()) {
-            bh.consume(gn.forward(x));
-        }
+        io.forward(gn, bh);
     }
 
     @Benchmark
     public void groupNormForwardBackward(Blackhole bh) {
-        Tensor y = gn.forward(xGrad);
-        y.backward(dy);
-        bh.consume(y);
+        io.forwardBackward(gn, bh);
     }
 
     @Benchmark
     public void instanceNormForward(Blackhole bh) {
-        try (var g = Autograd.noGrad()) {
-            bh.consume(in.forward(x));
-        }
+        io.forward(in, bh);
     }
 
     @Benchmark
     public void instanceNormForwardBackward(Blackhole bh) {
-        Tensor y = in.forward(xGrad);
-        y.backward(dy);
-        bh.consume(y);
+        io.forwardBackward(in, bh);
     }
 }

@@ -52,4 +52,35 @@ final class Inputs {
     static int[] trailing(int[] dims) {
         return Arrays.copyOfRange(dims, 1, dims.length);
     }
+
+    /**
+     * What every normalization benchmark feeds its layer: x (seed 1, mean 0.5), the same values as
+     * a leaf that requires grad, and dy (seed 2, mean 0); forward runs under {@code noGrad},
+     * forward + backward into the leaf and the layer's parameters.
+     */
+    @SuppressWarnings("try")   // the noGrad() scope is used for its effect only
+    static final class Operands {
+        final Tensor x;
+        final Tensor xGrad;
+        final Tensor dy;
+
+        Operands(int[] dims) {
+            float[] xs = values(size(dims), 1, 0.5f);
+            x = Tensor.wrap(xs, dims);
+            xGrad = Tensor.wrap(xs, dims).requiresGrad(true);
+            dy = tensor(dims, 2, 0f);
+        }
+
+        void forward(org.norm4j.nn.Module m, org.openjdk.jmh.infra.Blackhole bh) {
+            try (var g = org.norm4j.autograd.Autograd.noGrad()) {
+                bh.consume(m.forward(x));
+            }
+        }
+
+        void forwardBackward(org.norm4j.nn.Module m, org.openjdk.jmh.infra.Blackhole bh) {
+            Tensor y = m.forward(xGrad);
+            y.backward(dy);
+            bh.consume(y);
+        }
+    }
 }

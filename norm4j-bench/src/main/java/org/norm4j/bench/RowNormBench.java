@@ -1,10 +1,8 @@
 package org.norm4j.bench;
 
 import java.util.concurrent.TimeUnit;
-import org.norm4j.autograd.Autograd;
 import org.norm4j.nn.norm.LayerNorm;
 import org.norm4j.nn.norm.RMSNorm;
-import org.norm4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,7 +21,6 @@ import org.openjdk.jmh.infra.Blackhole;
  * default eps. Forward under {@code noGrad}; forward + backward into a leaf input and the affine
  * parameters. Byte model: forward 2·N·4, forward+backward 5·N·4.
  */
-@SuppressWarnings("try")   // the noGrad() scope is used for its effect only
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -34,46 +31,33 @@ public class RowNormBench {
 
     private LayerNorm ln;
     private RMSNorm rms;
-    private Tensor x;
-    private Tensor xGrad;
-    private Tensor dy;
+    private Inputs.Operands io;
 
     @Setup(Level.Trial)
     public void setup() {
         int[] d = Inputs.dims(shape);
         ln = new LayerNorm(Inputs.trailing(d));
         rms = new RMSNorm(Inputs.trailing(d));
-        float[] xs = Inputs.values(Inputs.size(d), 1, 0.5f);
-        x = Tensor.wrap(xs, d);
-        xGrad = Tensor.wrap(xs, d).requiresGrad(true);
-        dy = Inputs.tensor(d, 2, 0f);
+        io = new Inputs.Operands(d);
     }
 
     @Benchmark
     public void layerNormForward(Blackhole bh) {
-        try (var g = Autograd.noGrad()) {
-            bh.consume(ln.forward(x));
-        }
+        io.forward(ln, bh);
     }
 
     @Benchmark
     public void layerNormForwardBackward(Blackhole bh) {
-        Tensor y = ln.forward(xGrad);
-        y.backward(dy);
-        bh.consume(y);
+        io.forwardBackward(ln, bh);
     }
 
     @Benchmark
     public void rmsNormForward(Blackhole bh) {
-        try (var g = Autograd.noGrad()) {
-            bh.consume(rms.forward(x));
-        }
+        io.forward(rms, bh);
     }
 
     @Benchmark
     public void rmsNormForwardBackward(Blackhole bh) {
-        Tensor y = rms.forward(xGrad);
-        y.backward(dy);
-        bh.consume(y);
+        io.forwardBackward(rms, bh);
     }
 }
