@@ -54,8 +54,7 @@ final class ExportCommand implements Callable<Integer> {
             w.printf(Locale.ROOT, "folded %d of %d batch-norm layers%n", r.foldedCount(), r.report().size());
             model = r.model();
         }
-        Path parent = onnx.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
+        RunFiles.createParentDirectories(onnx);
         OnnxExport.write(model, new int[] {1, 1, 28, 28}, onnx);
         w.printf(Locale.ROOT, "wrote %s (ONNX opset %d, %d bytes): input \"input\" [N, 1, 28, 28], output \"output\" [N, 10]%n", onnx,
                 OnnxExport.OPSET, Files.size(onnx));

@@ -53,8 +53,7 @@ final class FoldCommand implements Callable<Integer> {
         meta.put("norm", "none");
         meta.remove("placement");
         meta.put("folded_from", checkpoint.getFileName().toString());
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
+        RunFiles.createParentDirectories(out);
         StateDict.save(r.model(), out, meta);
         w.printf(Locale.ROOT, "folded %d of %d batch-norm layers; wrote %s%n", r.foldedCount(), r.report().size(), out);
         w.flush();

@@ -104,8 +104,7 @@ final class ImportCommand implements Callable<Integer> {
             meta.put("norm", lenet);
             meta.put("convention", Convention.PYTORCH.name());
         }
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
+        RunFiles.createParentDirectories(out);
         StateDict.save(net, out, meta);
         w.printf("wrote %s%s%n", out, lenet == null ? "" : " (norm4j's LeNet with norm " + lenet + ": norm4j eval and export read it)");
     }

@@ -66,8 +66,7 @@ final class RecalibrateCommand implements Callable<Integer> {
         double after = Trainer.accuracy(model, test, 1000);
         meta.put("precise_bn", String.valueOf(used));
         meta.put("recalibrated_from", checkpoint.getFileName().toString());
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
+        RunFiles.createParentDirectories(out);
         StateDict.save(model, out, meta);
         w.printf(Locale.ROOT, "test accuracy %.4f with the checkpoint's statistics, %.4f recomputed over %d batches of %d; wrote %s%n",
                 before, after, used, batchSize, out);

@@ -16,6 +16,12 @@ final class RunFiles {
 
     private RunFiles() {}
 
+    /** Creates the directories a file is to be written in (a bare file name needs none). */
+    static void createParentDirectories(Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+    }
+
     static void writeAtomically(Path file, String content) throws IOException {
         AtomicFile.writeString(file, content);
     }
