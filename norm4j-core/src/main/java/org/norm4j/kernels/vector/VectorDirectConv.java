@@ -25,6 +25,9 @@ public final class VectorDirectConv implements DirectConv {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int VL = F.length();
 
+    /** The padded geometry of each shape met, computed once (a network has a few; every chunk of every step asks). */
+    private static final java.util.concurrent.ConcurrentHashMap<Shape, Geo> GEOMETRY = new java.util.concurrent.ConcurrentHashMap<>();
+
     private VectorDirectConv() {}
 
     /** The padded geometry of one call. */
@@ -70,7 +73,7 @@ public final class VectorDirectConv implements DirectConv {
 
     @Override
     public void forward(float[] y, float[] x, float[] w, float[] b, int i0, int m, Shape s) {
-        Geo g = Geo.of(s);
+        Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
         int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout();
         float[] xs = Scratch.floats(2, g.xsSize(s, m));
         pad(xs, x, i0, m, s, g);
@@ -134,7 +137,7 @@ public final class VectorDirectConv implements DirectConv {
 
     @Override
     public void backward(double[] dW, double[] dB, float[] dy, float[] x, int i0, int m, Shape s) {
-        Geo g = Geo.of(s);
+        Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
         int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout(), hw = outH * outW;
         // dy on the padded pitch, junk columns and the odd channel's plane zero
         float[] dys = Scratch.floats(3, m * g.coutE * g.len);
