@@ -7,37 +7,24 @@ import java.nio.file.Path;
  * A safetensors file that breaks the format: a bad header length, JSON that does not parse, an
  * unknown dtype, a shape that does not match its bytes, offsets out of range, overlapping tensors
  * or a data region with holes. The message names the file, the tensor (when one is concerned) and
- * the byte offset in the file where the problem was found.
+ * the byte offset in the file where the problem was found ({@link #offset()}; 0 is the
+ * header-length field).
  *
  * <p>Not thrown for I/O failures (missing file, permission denied): those stay plain
  * {@link IOException}s.
  */
-public final class SafeTensorsFormatException extends IOException {
+public final class SafeTensorsFormatException extends FileFormatException {
     private static final long serialVersionUID = 1L;
 
-    private final transient Path file;
     private final String tensor;
-    private final long offset;
 
     public SafeTensorsFormatException(Path file, String tensor, long offset, String problem) {
-        super(file + ": " + (tensor == null ? "" : "tensor \"" + tensor + "\": ") + problem + " (at byte " + offset + ")");
-        this.file = file;
+        super(file, offset, file + ": " + (tensor == null ? "" : "tensor \"" + tensor + "\": ") + problem + " (at byte " + offset + ")", null);
         this.tensor = tensor;
-        this.offset = offset;
-    }
-
-    /** The file that was read. */
-    public Path file() {
-        return file;
     }
 
     /** The tensor the problem concerns, or null when it concerns the file as a whole. */
     public String tensor() {
         return tensor;
-    }
-
-    /** Byte offset in the file where the problem was found (0 = the header-length field). */
-    public long offset() {
-        return offset;
     }
 }

@@ -2,6 +2,7 @@ package org.norm4j.onnx;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.norm4j.io.FileFormatException;
 
 /**
  * An ONNX file that is not valid protobuf, or whose model is inconsistent: a length that runs past
@@ -14,25 +15,10 @@ import java.nio.file.Path;
  * {@link IOException}s. A valid model that norm4j cannot represent is an
  * {@link UnsupportedOnnxException}.
  */
-public final class OnnxFormatException extends IOException {
+public final class OnnxFormatException extends FileFormatException {
     private static final long serialVersionUID = 1L;
 
-    private final transient Path file;
-    private final long offset;
-
     public OnnxFormatException(Path file, long offset, String problem) {
-        super(file + ": " + problem + " (at byte " + offset + ")");
-        this.file = file;
-        this.offset = offset;
-    }
-
-    /** The file that was read (may be null for bytes that came from memory). */
-    public Path file() {
-        return file;
-    }
-
-    /** Byte offset in the file where the problem was found. */
-    public long offset() {
-        return offset;
+        super(file, offset, file + ": " + problem + " (at byte " + offset + ")", null);
     }
 }
