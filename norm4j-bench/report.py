@@ -31,6 +31,7 @@ MODEL = {
     "MemoryBench.write": ("mem.write", 1),
     "AllocateBench.allocate": ("mem.allocate", 1),
     "MemoryBench2T.copy": ("mem.copy_2t", 2),
+    "CopyBench.copy": ("mem.copy_same", 2),
     "LeNetBench.forwardBackward": ("lenet.layer_fwd_bwd", None),   # no byte model: not all memory-bound
     "Step.trainStep": ("lenet.train_step", None),
 }
@@ -65,7 +66,8 @@ def to_ms(score, unit):
 
 
 def load_jmh(paths):
-    """Rows of every file; a later file's row replaces an earlier one of the same (op, shape)."""
+    """Rows of every file by (op, shape, threads); a later file's row replaces an earlier one of the same key.
+    threads: the benchmark's `threads` parameter (norm4j's kernel threads) where it has a shape, else JMH's."""
     rows, data = {}, []
     for path in paths or []:
         with open(path) as f:
@@ -84,14 +86,15 @@ def load_jmh(paths):
         ms = to_ms(pm["score"], pm["scoreUnit"])
         e = pm.get("scoreError")
         err = to_ms(e, pm["scoreUnit"]) if isinstance(e, (int, float)) and e == e else None   # "NaN" with one iteration
-        threads = r.get("threads", 1)
-        nbytes = units * n * 4 * threads if units else None
+        jmh_threads = r.get("threads", 1)   # JMH's own threads (MemoryBench2T: each copies its arrays)
+        threads = int(r.get("params", {}).get("threads", jmh_threads)) if "shape" in r.get("params", {}) else jmh_threads
+        nbytes = units * n * 4 * jmh_threads if units else None
         alloc = None
         sec = r.get("secondaryMetrics", {})
         for k, v in sec.items():
             if k.endswith("gc.alloc.rate.norm"):
                 alloc = v["score"]   # B/op
-        rows[(key, shape)] = {"ms": ms, "err": err, "gbps": nbytes / (ms * 1e-3) / 1e9 if nbytes else None, "alloc": alloc, "n": n,
+        rows[(key, shape, threads)] = {"ms": ms, "err": err, "gbps": nbytes / (ms * 1e-3) / 1e9 if nbytes else None, "alloc": alloc, "n": n,
                               "bytes": nbytes, "jvm": r.get("jvmArgs", []), "jdk": r.get("jdkVersion"), "vm": r.get("vmVersion")}
     return rows, data
 
@@ -146,40 +149,43 @@ def main():
     out.write("\n")
 
     # ---- memory ----
-    copy_ref = rows.get(("mem.copy", "1024MiB")) or rows.get(("mem.copy", "64MiB"))
+    copy_ref = rows.get(("mem.copy", "1024MiB", 1)) or rows.get(("mem.copy", "64MiB", 1))
     ref = copy_ref["gbps"] if copy_ref else None
-    ref2 = rows[("mem.copy_2t", "64MiB")]["gbps"] if ("mem.copy_2t", "64MiB") in rows else None
+    ref2 = rows[("mem.copy_2t", "64MiB", 2)]["gbps"] if ("mem.copy_2t", "64MiB", 2) in rows else None
+    machine = {1: ref, 2: ref2}   # the machine's copy figure at each thread count
     out.write("Memory bandwidth (bytes: copy 2·N·4, read/write/allocate 1·N·4):\n\n")
     out.write("| benchmark | size | threads | ms | GB/s |" + (" PyTorch copy_ GB/s (threads) |" if torch_raw else "") + "\n")
     out.write("|---|---|---|---|---|" + ("---|" if torch_raw else "") + "\n")
     labels = {"mem.copy": "copy (System.arraycopy)", "mem.read": "read (Vector API sum)", "mem.write": "write (Arrays.fill)",
-              "mem.allocate": "allocate (new float[N])", "mem.copy_2t": "copy, 2 threads (aggregate)"}
-    mem = sorted((k for k in rows if k[0] in labels), key=lambda k: (list(labels).index(k[0]), rows[k]["n"]))
-    for key, size in mem:
-        r = rows[(key, size)]
+              "mem.allocate": "allocate (new float[N])", "mem.copy_2t": "copy, 2 threads (aggregate)",
+              "mem.copy_same": "copy of a tensor (Parallel tasks)"}
+    mem = sorted((k for k in rows if k[0] in labels), key=lambda k: (list(labels).index(k[0]), rows[k]["n"], k[2]))
+    for key, size, threads in mem:
+        r = rows[(key, size, threads)]
         pt = ""
         if torch_raw:
             cells = [f"{torch_rows[('mem.copy', size, t)]['gbps']:.1f} ({t})" for t in torch_threads
                      if key == "mem.copy" and ("mem.copy", size, t) in torch_rows]
             pt = " " + ", ".join(cells) + " |"
-        threads = 2 if key == "mem.copy_2t" else 1
         out.write(f"| {labels[key]} | {size} | {threads} | {fmt_ms(r['ms'])} | {r['gbps']:.1f} |{pt}\n")
     out.write("\n")
     if ref:
         out.write(f"% copy 1T = GB/s of the kernel / {ref:.1f} GB/s (one-thread copy of "
                   f"{'1024' if ('mem.copy', '1024MiB') in rows else '64'} MiB, this run)")
         out.write(f"; % copy 2T = GB/s / {ref2:.1f} GB/s (two-thread copy, the machine's figure).\n" if ref2 else ".\n")
-    out.write("ratio = norm4j ms / PyTorch ms at the given PyTorch thread count (< 1: norm4j faster).\n\n")
+    out.write("% machine copy = GB/s / the copy figure above at the row's thread count (1T or 2T); % same copy = GB/s / the "
+              "copy of a tensor of the row's shape on the row's threads (CopyBench), where measured.\n")
+    out.write("ratio = norm4j ms / PyTorch ms on the same number of threads (< 1: norm4j faster).\n\n")
 
     # ---- kernels ----
     has_alloc = any(r["alloc"] is not None for r in rows.values())
-    head = ["op", "shape", "norm4j ms"] + ([] if a.compact else ["±"]) + ["GB/s", "% copy 1T"] + (["% copy 2T"] if ref2 else [])
+    head = ["op", "shape", "threads", "norm4j ms"] + ([] if a.compact else ["±"]) + ["GB/s", "% machine copy", "% same copy"]
     if has_alloc:
         head.append("alloc MB/op")
     if scalar:
         head += ["scalar ms", "vector speed-up"]
-    for t in torch_threads:
-        head += [f"PyTorch {t}T ms"] + ([] if a.compact else [f"PyTorch {t}T GB/s"]) + [f"ratio {t}T"]
+    if torch_threads:
+        head += ["PyTorch ms (same threads)"] + ([] if a.compact else ["PyTorch GB/s"]) + ["ratio"]
     out.write("| " + " | ".join(head) + " |\n")
     out.write("|" + "---|" * len(head) + "\n")
 
@@ -187,18 +193,19 @@ def main():
         return SHAPES.index(s) if s in SHAPES else len(SHAPES)
 
     keys = sorted((k for k in rows if not k[0].startswith(("mem.", "lenet."))),
-                  key=lambda k: (ORDER.index(k[0]) if k[0] in ORDER else 99, shape_rank(k[1])))
-    for key, shape in keys:
-        r = rows[(key, shape)]
-        cells = [key, shape, fmt_ms(r["ms"])] + ([] if a.compact else [fmt_ms(r["err"])]) + [f"{r['gbps']:.2f}", f"{100 * r['gbps'] / ref:.0f}%" if ref else "–"]
-        if ref2:
-            cells.append(f"{100 * r['gbps'] / ref2:.0f}%")
+                  key=lambda k: (ORDER.index(k[0]) if k[0] in ORDER else 99, shape_rank(k[1]), k[2]))
+    for key, shape, t in keys:
+        r = rows[(key, shape, t)]
+        pct = lambda g: f"{100 * r['gbps'] / g:.0f}%" if g else "–"
+        same = rows.get(("mem.copy_same", shape.split("/")[0], t))
+        cells = [key, shape, str(t), fmt_ms(r["ms"])] + ([] if a.compact else [fmt_ms(r["err"])]) + [
+            f"{r['gbps']:.2f}", pct(machine.get(t)), pct(same["gbps"] if same else None)]
         if has_alloc:
             cells.append(f"{r['alloc'] / 1e6:.1f}" if r["alloc"] is not None else "–")
         if scalar:
-            s = scalar.get((key, shape))
+            s = scalar.get((key, shape, t))
             cells += [fmt_ms(s["ms"]), f"{s['ms'] / r['ms']:.2f}×"] if s else ["–", "–"]
-        for t in torch_threads:
+        if torch_threads:
             p = torch_rows.get((key, shape, t))
             if p:
                 cells += [fmt_ms(p["ms"])] + ([] if a.compact else [f"{p['gbps']:.2f}"]) + [f"**{r['ms'] / p['ms']:.2f}**"]
@@ -217,8 +224,8 @@ def main():
         for t in torch_threads:
             head += [f"PyTorch {t}T ms", f"ratio {t}T"]
         out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
-        for key, shape in lenet:
-            r = rows[(key, shape)]
+        for key, shape, _ in lenet:
+            r = rows[(key, shape, _)]
             own = int(shape.split("/")[1]) if "/" in shape else None   # the step's norm4j thread count
             if key == "lenet.layer_fwd_bwd":
                 name = f"{shape} {LENET[int(shape)]}"

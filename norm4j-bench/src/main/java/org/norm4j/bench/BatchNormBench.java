@@ -19,9 +19,10 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * BatchNorm through the public API, PyTorch convention: training forward (batch statistics and the
  * running-average update, nothing recorded), inference forward (running statistics), and training
- * forward + backward ({@code y.backward(dy)} into a leaf input, gamma and beta). Every call
- * allocates its output as a user's call does; the gradient of the leaf input accumulates into one
- * buffer allocated at the first call.
+ * forward + backward ({@code y.backward(dy)} into a leaf input, gamma and beta). Each call runs
+ * in a {@code Workspace} scope as a training step does (its output and gradients reuse the previous
+ * call's arrays); the gradient of the leaf input accumulates into one buffer allocated at the first
+ * call. On 1 and 2 of norm4j's threads.
  *
  * <p>Byte model (docs/benchmarks.md): forward 2·N·4 (read x, write y), forward+backward 5·N·4
  * (and read dy, read x, write dx).
@@ -35,12 +36,17 @@ public class BatchNormBench {
     @Param({"256x6x24x24", "256x16x8x8", "256x120", "256x84", "256x64x28x28", "256x28x28x64/cl", "4096x768"})
     public String shape;
 
+    /** norm4j's kernel threads ({@link org.norm4j.kernels.Parallel}); 2 is the machine's cores. */
+    @Param({"1", "2"})
+    public int threads;
+
     private BatchNorm train;
     private BatchNorm eval;
     private Inputs.Operands io;
 
     @Setup(Level.Trial)
     public void setup() {
+        org.norm4j.kernels.Parallel.setThreads(threads);
         int[] d = Inputs.dims(shape);
         int axis = Inputs.featureAxis(shape, d);
         int c = d[axis];

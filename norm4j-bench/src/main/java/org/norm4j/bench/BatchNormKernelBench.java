@@ -31,6 +31,10 @@ public class BatchNormKernelBench {
     @Param({"256x6x24x24", "256x64x28x28", "256x28x28x64/cl", "4096x768"})
     public String shape;
 
+    /** norm4j's kernel threads ({@link org.norm4j.kernels.Parallel}); 2 is the machine's cores. */
+    @Param({"1", "2"})
+    public int threads;
+
     private int a, c, b;
     private float[] x, y, dy, dx;
     private double[] mean, m2, sumDy, sumDyXc;
@@ -38,6 +42,7 @@ public class BatchNormKernelBench {
 
     @Setup(Level.Trial)
     public void setup() {
+        org.norm4j.kernels.Parallel.setThreads(threads);
         int[] d = Inputs.dims(shape);
         int axis = Inputs.featureAxis(shape, d);
         c = d[axis];

@@ -29,12 +29,17 @@ public class GroupInstanceNormBench {
     @Param({"256x6x24x24", "256x16x8x8", "256x64x28x28"})
     public String shape;
 
+    /** norm4j's kernel threads ({@link org.norm4j.kernels.Parallel}); 2 is the machine's cores. */
+    @Param({"1", "2"})
+    public int threads;
+
     private GroupNorm gn;
     private InstanceNorm in;
     private Inputs.Operands io;
 
     @Setup(Level.Trial)
     public void setup() {
+        org.norm4j.kernels.Parallel.setThreads(threads);
         int[] d = Inputs.dims(shape);
         gn = new GroupNorm(d[1] / 2, d[1]);
         in = new InstanceNorm(d[1]);

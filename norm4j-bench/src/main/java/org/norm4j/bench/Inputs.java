@@ -56,7 +56,10 @@ final class Inputs {
     /**
      * What every normalization benchmark feeds its layer: x (seed 1, mean 0.5), the same values as
      * a leaf that requires grad, and dy (seed 2, mean 0); forward runs under {@code noGrad},
-     * forward + backward into the leaf and the layer's parameters.
+     * forward + backward into the leaf and the layer's parameters. Both run in a
+     * {@link org.norm4j.tensor.Workspace} scope, as {@code Trainer} runs a step: the outputs and
+     * gradients reuse the previous call's arrays, so the figure is the kernels' and not the
+     * allocator's (a call outside a scope also pays a fresh output: AllocateBench).
      */
     @SuppressWarnings("try")   // the noGrad() scope is used for its effect only
     static final class Operands {
@@ -72,15 +75,17 @@ final class Inputs {
         }
 
         void forward(org.norm4j.nn.Module m, org.openjdk.jmh.infra.Blackhole bh) {
-            try (var g = org.norm4j.autograd.Autograd.noGrad()) {
+            try (var s = org.norm4j.tensor.Workspace.open(); var g = org.norm4j.autograd.Autograd.noGrad()) {
                 bh.consume(m.forward(x));
             }
         }
 
         void forwardBackward(org.norm4j.nn.Module m, org.openjdk.jmh.infra.Blackhole bh) {
-            Tensor y = m.forward(xGrad);
-            y.backward(dy);
-            bh.consume(y);
+            try (var s = org.norm4j.tensor.Workspace.open()) {
+                Tensor y = m.forward(xGrad);
+                y.backward(dy);
+                bh.consume(y);
+            }
         }
     }
 }

@@ -29,12 +29,17 @@ public class RowNormBench {
     @Param({"256x6x24x24", "256x16x8x8", "256x120", "256x84", "256x64x28x28", "4096x768"})
     public String shape;
 
+    /** norm4j's kernel threads ({@link org.norm4j.kernels.Parallel}); 2 is the machine's cores. */
+    @Param({"1", "2"})
+    public int threads;
+
     private LayerNorm ln;
     private RMSNorm rms;
     private Inputs.Operands io;
 
     @Setup(Level.Trial)
     public void setup() {
+        org.norm4j.kernels.Parallel.setThreads(threads);
         int[] d = Inputs.dims(shape);
         ln = new LayerNorm(Inputs.trailing(d));
         rms = new RMSNorm(Inputs.trailing(d));

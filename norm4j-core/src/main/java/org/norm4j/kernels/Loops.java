@@ -32,17 +32,29 @@ public interface Loops {
     void affineBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
                         float coefDy, float coefX, float center, float coefK);
 
-    /** acc[p+i] += x[i] for i &lt; n. */
-    void sumColumns(double[] acc, int pOff, float[] x, int xOff, int n);
+    /**
+     * acc[p+i] += Σ_r x[r·n + i] over {@code rows} contiguous rows of n, in float. The "columns" sums
+     * accumulate in float, one float addition per element in row order in both twins
+     * (bit-identical); callers fold them into double every {@link Normalization#FOLD_ROWS} rows, so
+     * each float sum has at most that many terms.
+     */
+    void sumColumns(float[] acc, int pOff, float[] x, int xOff, int rows, int n);
 
-    /** acc1[p+i] += x[i] − shift[p+i]; acc2[p+i] += (x[i] − shift[p+i])². */
-    void sumShiftedColumns(double[] acc1, double[] acc2, int pOff, float[] x, int xOff, int n, float[] shift);
+    /**
+     * Over {@code rows} rows: d = x[r·n + i] − shift[p+i] (float); acc1[p+i] += d; acc2[p+i] += d·d
+     * (a product, then a sum: no fma).
+     */
+    void sumShiftedColumns(float[] acc1, float[] acc2, int pOff, float[] x, int xOff, int rows, int n, float[] shift);
 
     /** y[i] = (x[i] − center[p+i])·scale[p+i] + shift[p+i]. */
     void affineColumns(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] scale, float[] shift, int pOff);
 
-    /** s1[p+i] += dy[i]; s2[p+i] += dy[i]·(x[i] − center[p+i]). */
-    void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int n, float[] center);
+    /**
+     * Over {@code rows} rows of n (dy and x alike): s1[p+i] += dy; s2[p+i] += dy·(x − center[p+i]),
+     * in float (product, then sum).
+     */
+    void dotShiftedColumns(float[] s1, float[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
+                           float[] center);
 
     /** dx[i] += coefDy[p+i]·dy[i] + coefX[p+i]·(x[i] − center[p+i]) + coefK[p+i]. */
     void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,

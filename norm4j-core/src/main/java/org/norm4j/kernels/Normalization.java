@@ -17,11 +17,14 @@ package org.norm4j.kernels;
  * Per-run parameters live at index {@code a·pStride + c}: {@code pStride = 0} shares them across
  * a (batch norm), {@code pStride = C} gives each (a, c) its own (instance and group norm).
  *
- * <p>Statistics are exact to double rounding for any mean: a first pass estimates the mean, a
- * second accumulates Σd and Σd² of d = x − shift with the shift rounded to float (so d is exact
- * for x near the mean), and mean = shift + Σd/n, m2 = Σd² − (Σd)²/n (the corrected two-pass
- * algorithm). Channels-last input (B = 1) is reduced in fixed chunks of rows merged with Chan's
- * formula, so the result does not depend on how the work is split.
+ * <p>Statistics are exact to float rounding for any mean: Σd and Σd² of d = x − shift, with a
+ * shift near the mean rounded to float (so d is exact for x near the mean), give mean = shift +
+ * Σd/n and m2 = Σd² − (Σd)²/n (the corrected two-pass algorithm). Channels-first runs take the
+ * shift from a first pass over the channel (the second reads it from cache); channels-last input
+ * (B = 1) is reduced in fixed chunks of rows, each read once with the shift taken from its first
+ * {@value #FOLD_ROWS} rows (a second pass only when that shift is over half a deviation from the
+ * chunk's mean), and the chunks are merged with Chan's formula, so the result does not depend on
+ * how the work is split.
  *
  * <p>Pure functions: no allocation beyond small per-channel scratch, no validation beyond asserts.
  * Large calls run on {@link Parallel}'s threads in tasks fixed by the shape (channels, images or
@@ -31,6 +34,17 @@ package org.norm4j.kernels;
 public final class Normalization {
     /** Rows per chunk in the channels-last reduction: fixed, so results never depend on threads. */
     static final int ROWS_PER_CHUNK = 256;
+    /**
+     * Rows a float "columns" accumulator takes before it is folded into double: each float sum has
+     * at most this many terms (the vector twin's bound for its lanes, {@code VECTORS_PER_CHUNK}).
+     */
+    static final int FOLD_ROWS = 32;
+    /**
+     * Row groups of the layer/RMS norm backward sums: each group sums its rows' dGamma and dBeta
+     * into its own partial, added in group order. Fixed, so results never depend on threads; it is
+     * also the most threads that step uses.
+     */
+    static final int ROW_GROUPS = 8;
     /** Elements per parallel task: enough that a task outweighs handing it to another thread. */
     static final long TASK_ELEMENTS = 1 << 16;
 
@@ -66,23 +80,47 @@ public final class Normalization {
         });
     }
 
-    /** Channels-last reduction: per column over rows, chunk by chunk, chunks merged (Chan). */
+    /**
+     * Channels-last reduction: per column over rows, chunk by chunk, chunks merged in order (Chan).
+     * Chunks are the parallel tasks; each chunk's moments depend on its rows alone, and the merge is
+     * serial, so the result is the same bits on any number of threads. A chunk is read once: the sums
+     * of d = x − shift with the shift taken from its first rows; a second pass about the mean only
+     * when that shift turns out far from it.
+     */
     private static void collectStatsColumns(Loops l, double[] mean, double[] m2, float[] x, int xOff, int rows, int C) {
-        double[] s1 = new double[C], s2 = new double[C];
-        float[] shift = new float[C];
+        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+        double[] chunkMean = new double[chunks * C], chunkM2 = new double[chunks * C];
+        Parallel.forRange(chunks, Parallel.grain((long) ROWS_PER_CHUNK * C, TASK_ELEMENTS), (k0, k1) -> {
+            double[] s1 = new double[C], s2 = new double[C];
+            float[] f1 = new float[C], f2 = new float[C], shift = new float[C];
+            for (int k = k0; k < k1; k++) {
+                int r0 = k * ROWS_PER_CHUNK, r1 = Math.min(rows, r0 + ROWS_PER_CHUNK), nb = r1 - r0;
+                // the shift: the mean of the chunk's first FOLD_ROWS rows (about std/√32 from the
+                // chunk's mean for rows alike), so one pass over the chunk gives its moments
+                int pilotRows = Math.min(nb, FOLD_ROWS);
+                java.util.Arrays.fill(f1, 0);
+                l.sumColumns(f1, 0, x, xOff + r0 * C, pilotRows, C);
+                for (int c = 0; c < C; c++) shift[c] = (float) ((double) f1[c] / pilotRows);
+                shiftedSums(l, s1, s2, f1, f2, x, xOff, r0, r1, C, shift);
+                boolean far = false;
+                for (int c = 0; c < C; c++) far |= s1[c] * s1[c] / nb > 0.25 * (s2[c] - s1[c] * s1[c] / nb);
+                if (far) {
+                    // a shift more than half a deviation from the mean (rows that drift, or a spread
+                    // within rounding): a second pass about the mean itself, as the two-pass algorithm
+                    for (int c = 0; c < C; c++) shift[c] = (float) (shift[c] + s1[c] / nb);
+                    shiftedSums(l, s1, s2, f1, f2, x, xOff, r0, r1, C, shift);
+                }
+                for (int c = 0; c < C; c++) {
+                    chunkMean[k * C + c] = shift[c] + s1[c] / nb;
+                    chunkM2[k * C + c] = Math.max(0, s2[c] - s1[c] * s1[c] / nb);
+                }
+            }
+        });
         long total = 0;
-        for (int r0 = 0; r0 < rows; r0 += ROWS_PER_CHUNK) {
-            int r1 = Math.min(rows, r0 + ROWS_PER_CHUNK);
-            int nb = r1 - r0;
-            java.util.Arrays.fill(s1, 0);
-            for (int r = r0; r < r1; r++) l.sumColumns(s1, 0, x, xOff + r * C, C);
-            for (int c = 0; c < C; c++) shift[c] = (float) (s1[c] / nb);
-            java.util.Arrays.fill(s1, 0);
-            java.util.Arrays.fill(s2, 0);
-            for (int r = r0; r < r1; r++) l.sumShiftedColumns(s1, s2, 0, x, xOff + r * C, C, shift);
+        for (int k = 0; k < chunks; k++) {
+            int nb = Math.min(rows, (k + 1) * ROWS_PER_CHUNK) - k * ROWS_PER_CHUNK;
             for (int c = 0; c < C; c++) {
-                double meanB = shift[c] + s1[c] / nb;
-                double m2B = Math.max(0, s2[c] - s1[c] * s1[c] / nb);
+                double meanB = chunkMean[k * C + c], m2B = chunkM2[k * C + c];
                 if (total == 0) {
                     mean[c] = meanB;
                     m2[c] = m2B;
@@ -93,6 +131,22 @@ public final class Normalization {
                 }
             }
             total += nb;
+        }
+    }
+
+    /** s1[c] = Σ d, s2[c] = Σ d² over rows [r0, r1), d = x − shift[c]: float over FOLD_ROWS rows, then double. */
+    private static void shiftedSums(Loops l, double[] s1, double[] s2, float[] f1, float[] f2, float[] x, int xOff,
+                                    int r0, int r1, int C, float[] shift) {
+        java.util.Arrays.fill(s1, 0);
+        java.util.Arrays.fill(s2, 0);
+        for (int g = r0; g < r1; g += FOLD_ROWS) {
+            java.util.Arrays.fill(f1, 0);
+            java.util.Arrays.fill(f2, 0);
+            l.sumShiftedColumns(f1, f2, 0, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, shift);
+            for (int c = 0; c < C; c++) {
+                s1[c] += f1[c];
+                s2[c] += f2[c];
+            }
         }
     }
 
@@ -113,12 +167,6 @@ public final class Normalization {
         });
     }
 
-    /** meanSquare[r] = Σ x² / len of each contiguous row (RMS norm). */
-    public static void collectMeanSquaresRows(double[] meanSquare, float[] x, int xOff, int rows, int len) {
-        Loops l = loops();
-        for (int r = 0; r < rows; r++) meanSquare[r] = l.sumSquares(x, xOff + r * len, len) / len;
-    }
-
     // ---- apply ---------------------------------------------------------------------------
 
     /** y[a,c,b] = (x[a,c,b] − center[p])·scale[p] + shift[p], p = a·pStride + c. y may be x. */
@@ -126,7 +174,9 @@ public final class Normalization {
                                      float[] center, float[] scale, float[] shift, int pStride) {
         Loops l = loops();
         if (B == 1) {
-            for (int a = 0; a < A; a++) l.affineColumns(y, yOff + a * C, x, xOff + a * C, C, center, scale, shift, a * pStride);
+            Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
+                for (int a = a0; a < a1; a++) l.affineColumns(y, yOff + a * C, x, xOff + a * C, C, center, scale, shift, a * pStride);
+            });
             return;
         }
         Parallel.forRange(A, Parallel.grain((long) C * B, TASK_ELEMENTS), (a0, a1) -> {
@@ -139,13 +189,42 @@ public final class Normalization {
         });
     }
 
-    /** y[r,i] = ((x[r,i] − center[r])·invStd[r] + corr[r])·gamma[i] + beta[i]; gamma/beta may be null. */
-    public static void applyRows(float[] y, int yOff, float[] x, int xOff, int rows, int len,
-                                 float[] center, float[] invStd, float[] corr, float[] gamma, float[] beta) {
+    /**
+     * Layer norm (mean non-null) or RMS norm (mean null) forward, each row normalized right after
+     * its statistics, while it is in cache: the row is read from memory once. Per row r fills
+     * mean[r] (layer norm), invStd[r] = 1/sqrt(var + eps) (RMS: 1/sqrt(Σx²/len + eps)) and the float
+     * parameters of {@link Loops#normalizeRow}: center[r] = float(mean), invStdF[r], corr[r] =
+     * (center − mean)·invStd (0 for RMS), then y[r,i] = ((x − center)·invStdF + corr)·gamma[i] + beta[i]
+     * (gamma/beta may be null). The statistics are {@link #collectStatsRows}'s (RMS: Σx²/len in the
+     * reductions' precision).
+     */
+    public static void normalizeRows(float[] y, int yOff, float[] x, int xOff, int rows, int len, double eps,
+                                     double[] mean, double[] invStd, float[] center, float[] invStdF, float[] corr,
+                                     float[] gamma, float[] beta) {
         Loops l = loops();
         Parallel.forRange(rows, Parallel.grain(len, TASK_ELEMENTS), (r0, r1) -> {
+            double[] acc = new double[2];
             for (int r = r0; r < r1; r++) {
-                l.normalizeRow(y, yOff + r * len, x, xOff + r * len, len, center[r], invStd[r], corr[r], gamma, beta);
+                int off = xOff + r * len;
+                double inv;
+                if (mean != null) {
+                    float shift = (float) (l.sum(x, off, len) / len);
+                    acc[0] = 0;
+                    acc[1] = 0;
+                    l.sumShifted(acc, x, off, len, shift);
+                    double mu = shift + acc[0] / len, m2 = Math.max(0, acc[1] - acc[0] * acc[0] / len);
+                    inv = 1 / Math.sqrt(m2 / len + eps);
+                    mean[r] = mu;
+                    center[r] = (float) mu;
+                    corr[r] = (float) ((center[r] - mu) * inv);
+                } else {
+                    inv = 1 / Math.sqrt(l.sumSquares(x, off, len) / len + eps);
+                    center[r] = 0;
+                    corr[r] = 0;
+                }
+                invStd[r] = inv;
+                invStdF[r] = (float) inv;
+                l.normalizeRow(y, yOff + r * len, x, off, len, center[r], invStdF[r], corr[r], gamma, beta);
             }
         });
     }
@@ -157,9 +236,7 @@ public final class Normalization {
                                             int A, int C, int B, float[] center, int pStride) {
         Loops l = loops();
         if (B == 1) {
-            for (int a = 0; a < A; a++) {
-                l.dotShiftedColumns(sumDy, sumDyXc, a * pStride, dy, dyOff + a * C, x, xOff + a * C, C, center);
-            }
+            backwardSumsColumns(l, sumDy, sumDyXc, dy, dyOff, x, xOff, A, C, center, pStride);
             return;
         }
         // tasks own disjoint p: channel groups when the parameters are shared across a (batch norm),
@@ -183,15 +260,66 @@ public final class Normalization {
         });
     }
 
+    /**
+     * The backward sums of channels-last rows. Shared parameters (batch norm): each chunk of
+     * {@value #ROWS_PER_CHUNK} rows sums into its own partial (float over {@value #FOLD_ROWS} rows,
+     * then double), and the partials are added in chunk order. Own parameters per row: rows are
+     * independent.
+     */
+    private static void backwardSumsColumns(Loops l, double[] sumDy, double[] sumDyXc, float[] dy, int dyOff, float[] x, int xOff,
+                                            int A, int C, float[] center, int pStride) {
+        if (pStride != 0) {
+            Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
+                float[] f1 = new float[C], f2 = new float[C], rowCenter = new float[C];
+                for (int a = a0; a < a1; a++) {
+                    java.util.Arrays.fill(f1, 0);
+                    java.util.Arrays.fill(f2, 0);
+                    System.arraycopy(center, a * pStride, rowCenter, 0, C);   // pOff indexes the sums and center alike
+                    l.dotShiftedColumns(f1, f2, 0, dy, dyOff + a * C, x, xOff + a * C, 1, C, rowCenter);
+                    for (int c = 0; c < C; c++) {
+                        sumDy[a * pStride + c] += f1[c];
+                        sumDyXc[a * pStride + c] += f2[c];
+                    }
+                }
+            });
+            return;
+        }
+        int chunks = (A + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+        double[] p1 = new double[chunks * C], p2 = new double[chunks * C];
+        Parallel.forRange(chunks, Parallel.grain((long) ROWS_PER_CHUNK * C, TASK_ELEMENTS), (k0, k1) -> {
+            float[] f1 = new float[C], f2 = new float[C];
+            for (int k = k0; k < k1; k++) {
+                int r1 = Math.min(A, (k + 1) * ROWS_PER_CHUNK);
+                for (int g = k * ROWS_PER_CHUNK; g < r1; g += FOLD_ROWS) {
+                    java.util.Arrays.fill(f1, 0);
+                    java.util.Arrays.fill(f2, 0);
+                    l.dotShiftedColumns(f1, f2, 0, dy, dyOff + g * C, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, center);
+                    for (int c = 0; c < C; c++) {
+                        p1[k * C + c] += f1[c];
+                        p2[k * C + c] += f2[c];
+                    }
+                }
+            }
+        });
+        for (int k = 0; k < chunks; k++) {
+            for (int c = 0; c < C; c++) {
+                sumDy[c] += p1[k * C + c];
+                sumDyXc[c] += p2[k * C + c];
+            }
+        }
+    }
+
     /** dx[a,c,b] += coefDy[p]·dy + coefX[p]·(x − center[p]) + coefK[p], p = a·pStride + c. */
     public static void backwardChannels(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int A, int C, int B,
                                         float[] coefDy, float[] coefX, float[] center, float[] coefK, int pStride) {
         Loops l = loops();
         if (B == 1) {
-            for (int a = 0; a < A; a++) {
-                int off = a * C;
-                l.affineBackwardColumns(dx, dxOff + off, dy, dyOff + off, x, xOff + off, C, coefDy, coefX, center, coefK, a * pStride);
-            }
+            Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
+                for (int a = a0; a < a1; a++) {
+                    int off = a * C;
+                    l.affineBackwardColumns(dx, dxOff + off, dy, dyOff + off, x, xOff + off, C, coefDy, coefX, center, coefK, a * pStride);
+                }
+            });
             return;
         }
         Parallel.forRange(A, Parallel.grain((long) C * B, TASK_ELEMENTS), (a0, a1) -> {
@@ -204,33 +332,49 @@ public final class Normalization {
         });
     }
 
-    /**
-     * Row backward sums: g1[r] = Σ gamma·dy, g2[r] = Σ gamma·dy·xhat per row; dGamma[i] += Σ_r dy·xhat,
-     * dBeta[i] += Σ_r dy (either may be null).
-     */
-    public static void backwardSumsRows(double[] g1, double[] g2, double[] dGamma, double[] dBeta, float[] dy, int dyOff,
-                                        float[] x, int xOff, int rows, int len,
-                                        float[] center, float[] invStd, float[] corr, float[] gamma) {
-        Loops l = loops();
-        double[] acc = new double[2];
-        for (int r = 0; r < rows; r++) {   // serial: dGamma and dBeta sum over rows
-            acc[0] = 0;
-            acc[1] = 0;
-            l.rowBackwardSums(acc, dGamma, dBeta, dy, dyOff + r * len, x, xOff + r * len, len, center[r], invStd[r], corr[r], gamma);
-            g1[r] = acc[0];
-            g2[r] = acc[1];
-        }
+    /** The dx coefficients of row r from its sums g1 = Σ gamma·dy and g2 = Σ gamma·dy·xhat: out[0] = coefX, out[1] = coefK. */
+    @FunctionalInterface
+    public interface RowCoefficients {
+        void of(int r, double g1, double g2, float[] out);
     }
 
-    /** dx[r,i] += invStd[r]·gamma[i]·dy + coefX[r]·(x − center[r]) + coefK[r]. */
-    public static void backwardRows(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int len,
-                                    float[] invStd, float[] gamma, float[] coefX, float[] center, float[] coefK) {
+    /**
+     * Layer / RMS norm backward, each row's dx computed right after its sums, while the row is in
+     * cache: with xhat = (x − center[r])·invStd[r] + corr[r] and g = gamma[i] (1 if null), the sums
+     * g1 = Σ g·dy and g2 = Σ g·dy·xhat, then {@code coefs} gives coefX, coefK and
+     * dx[r,i] += invStd[r]·g·dy + coefX·(x − center[r]) + coefK (dx may be null: sums only);
+     * dGamma[i] += Σ_r dy·xhat, dBeta[i] += Σ_r dy (either may be null). dGamma and dBeta sum over
+     * rows: each of at most {@value #ROW_GROUPS} fixed groups of rows (about
+     * {@value #TASK_ELEMENTS} elements each, by the shape alone) sums into its own partial, the first
+     * into the caller's arrays, added in group order; so the result is the same bits on any number of
+     * threads.
+     */
+    public static void backwardRows(float[] dx, int dxOff, double[] dGamma, double[] dBeta, float[] dy, int dyOff,
+                                    float[] x, int xOff, int rows, int len, float[] center, float[] invStd, float[] corr,
+                                    float[] gamma, RowCoefficients coefs) {
         Loops l = loops();
-        Parallel.forRange(rows, Parallel.grain(len, TASK_ELEMENTS), (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
+        long work = ((long) rows * len + TASK_ELEMENTS - 1) / TASK_ELEMENTS;
+        int groups = (int) Math.max(Math.min(1, rows), Math.min(Math.min(rows, ROW_GROUPS), work));
+        int per = groups == 0 ? 0 : (rows + groups - 1) / groups;
+        double[][] pG = new double[groups][], pB = new double[groups][];
+        Parallel.forEach(groups, k -> {
+            double[] dG = dGamma == null ? null : k == 0 ? dGamma : (pG[k] = new double[len]);
+            double[] dB = dBeta == null ? null : k == 0 ? dBeta : (pB[k] = new double[len]);
+            double[] acc = new double[2];
+            float[] coef = new float[2];
+            for (int r = k * per, end = Math.min(rows, (k + 1) * per); r < end; r++) {
                 int off = r * len;
-                l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coefX[r], center[r], coefK[r]);
+                acc[0] = 0;
+                acc[1] = 0;
+                l.rowBackwardSums(acc, dG, dB, dy, dyOff + off, x, xOff + off, len, center[r], invStd[r], corr[r], gamma);
+                if (dx == null) continue;
+                coefs.of(r, acc[0], acc[1], coef);
+                l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coef[0], center[r], coef[1]);
             }
         });
+        for (int k = 1; k < groups; k++) {
+            if (pG[k] != null) for (int i = 0; i < len; i++) dGamma[i] += pG[k][i];
+            if (pB[k] != null) for (int i = 0; i < len; i++) dBeta[i] += pB[k][i];
+        }
     }
 }

@@ -64,16 +64,20 @@ public final class ScalarLoops implements Loops {
     }
 
     @Override
-    public void sumColumns(double[] acc, int pOff, float[] x, int xOff, int n) {
-        for (int i = 0; i < n; i++) acc[pOff + i] += x[xOff + i];
+    public void sumColumns(float[] acc, int pOff, float[] x, int xOff, int rows, int n) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0, off = xOff + r * n; i < n; i++) acc[pOff + i] += x[off + i];
+        }
     }
 
     @Override
-    public void sumShiftedColumns(double[] acc1, double[] acc2, int pOff, float[] x, int xOff, int n, float[] shift) {
-        for (int i = 0; i < n; i++) {
-            double d = x[xOff + i] - shift[pOff + i];
-            acc1[pOff + i] += d;
-            acc2[pOff + i] += d * d;
+    public void sumShiftedColumns(float[] acc1, float[] acc2, int pOff, float[] x, int xOff, int rows, int n, float[] shift) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0, off = xOff + r * n; i < n; i++) {
+                float d = x[off + i] - shift[pOff + i];
+                acc1[pOff + i] += d;
+                acc2[pOff + i] += d * d;
+            }
         }
     }
 
@@ -85,11 +89,14 @@ public final class ScalarLoops implements Loops {
     }
 
     @Override
-    public void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int n, float[] center) {
-        for (int i = 0; i < n; i++) {
-            double g = dy[dyOff + i];
-            s1[pOff + i] += g;
-            s2[pOff + i] += g * (x[xOff + i] - center[pOff + i]);
+    public void dotShiftedColumns(float[] s1, float[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
+                                  float[] center) {
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0, off = r * n; i < n; i++) {
+                float g = dy[dyOff + off + i];
+                s1[pOff + i] += g;
+                s2[pOff + i] += g * (x[xOff + off + i] - center[pOff + i]);
+            }
         }
     }
 

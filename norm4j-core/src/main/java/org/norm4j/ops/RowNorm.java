@@ -26,27 +26,22 @@ public final class RowNorm {
                          float[] invStdF, float[] corr, float[] gamma, Activation activation) {}
 
     /**
-     * @param mean   per-row mean, or null for RMS normalization (no centering)
-     * @param invStd per-row 1/sqrt(var + eps) (RMS: 1/sqrt(mean(x²) + eps))
+     * Normalizes each row with its own statistics (computed here, in one pass over the row while it
+     * is in cache): layer norm when {@code centered}, RMS norm otherwise, with
+     * invStd = 1/sqrt(var + eps) (RMS: 1/sqrt(mean(x²) + eps)).
      */
-    public static Tensor forward(Tensor x, Tensor gamma, Tensor beta, int rows, int len, double[] mean, double[] invStd,
+    public static Tensor forward(Tensor x, Tensor gamma, Tensor beta, int rows, int len, boolean centered, double eps,
                                  Activation activation) {
+        double[] mean = centered ? new double[rows] : null, invStd = new double[rows];
         float[] center = new float[rows], invStdF = new float[rows], corr = new float[rows];
-        for (int r = 0; r < rows; r++) {
-            invStdF[r] = (float) invStd[r];
-            if (mean != null) {
-                center[r] = (float) mean[r];
-                corr[r] = (float) ((center[r] - mean[r]) * invStd[r]);
-            }
-        }
         float[] xd = x.data(), yd = Workspace.uninitialized(xd.length);
         float[] g = gamma == null ? null : gamma.data(), b = beta == null ? null : beta.data();
-        Normalization.applyRows(yd, 0, xd, 0, rows, len, center, invStdF, corr, g, b);
+        Normalization.normalizeRows(yd, 0, xd, 0, rows, len, eps, mean, invStd, center, invStdF, corr, g, b);
         activation.forwardInPlace(yd, 0, yd.length);
         Tensor y = Tensor.wrap(yd, x.shape());
         if (Autograd.needsGrad(x, gamma, beta)) {
-            Saved s = new Saved(rows, len, xd, activation == Activation.IDENTITY ? null : yd, mean == null ? null : mean.clone(),
-                    invStd.clone(), center, invStdF, corr, g == null ? null : g.clone(), activation);
+            Saved s = new Saved(rows, len, xd, activation == Activation.IDENTITY ? null : yd, mean, invStd, center, invStdF, corr,
+                    g == null ? null : g.clone(), activation);
             Autograd.record(y, mean == null ? "RMSNorm" : "LayerNorm", (dOut, dIn) -> backward(s, dOut, dIn[0], dIn[1], dIn[2]),
                     x, gamma, beta);
         }
@@ -59,21 +54,17 @@ public final class RowNorm {
             dy = Workspace.zeroed(dOut.length);
             s.activation.backward(dy, dOut, s.y, dOut.length);
         }
-        double[] g1 = new double[s.rows], g2 = new double[s.rows];
         double[] dG = dGamma == null ? null : new double[s.len], dB = dBeta == null ? null : new double[s.len];
-        Normalization.backwardSumsRows(g1, g2, dG, dB, dy, 0, s.x, 0, s.rows, s.len, s.center, s.invStdF, s.corr, s.gamma);
+        double n = s.len;
+        Normalization.backwardRows(dx, 0, dG, dB, dy, 0, s.x, 0, s.rows, s.len, s.center, s.invStdF, s.corr, s.gamma,
+                (r, g1, g2, out) -> {
+                    double inv = s.invStd[r], cx = -inv * inv * g2 / n;
+                    out[0] = (float) cx;
+                    out[1] = s.mean == null ? 0f : (float) (-inv * g1 / n + cx * (s.center[r] - s.mean[r]));
+                });
         for (int i = 0; i < s.len; i++) {
             if (dG != null) dGamma[i] += (float) dG[i];
             if (dB != null) dBeta[i] += (float) dB[i];
         }
-        if (dx == null) return;
-        float[] coefX = new float[s.rows], coefK = new float[s.rows];
-        double n = s.len;
-        for (int r = 0; r < s.rows; r++) {
-            double inv = s.invStd[r], cx = -inv * inv * g2[r] / n;
-            coefX[r] = (float) cx;
-            if (s.mean != null) coefK[r] = (float) (-inv * g1[r] / n + cx * (s.center[r] - s.mean[r]));
-        }
-        Normalization.backwardRows(dx, 0, dy, 0, s.x, 0, s.rows, s.len, s.invStdF, s.gamma, coefX, s.center, coefK);
     }
 }

@@ -23,11 +23,4 @@ public final class Statistics {
         Normalization.collectStatsRows(m.mean, m.m2, x.data(), 0, rows, len);
         return m;
     }
-
-    /** Σx²/len per contiguous row (RMS normalization). */
-    public static double[] meanSquarePerRow(Tensor x, int rows, int len) {
-        double[] ms = new double[rows];
-        Normalization.collectMeanSquaresRows(ms, x.data(), 0, rows, len);
-        return ms;
-    }
 }

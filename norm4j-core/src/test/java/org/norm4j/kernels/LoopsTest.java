@@ -25,9 +25,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   <li>float elementwise results: 8·U·Σ|terms| per element. Each result is at most six float
  *       roundings of partial results bounded by Σ|terms| (the absolute values of every product and
  *       addend of the formula), so this is a few ulps of the largest term, for either twin.</li>
- *   <li>double-array updates (the "columns" sums, dGamma, dBeta): 4·U·|term| + 4·DU·(|acc| + |term|).
+ *   <li>double-array updates (dGamma, dBeta): 4·U·|term| + 4·DU·(|acc| + |term|).
  *       The term is computed from a float difference x − c (one float rounding), the update itself is
  *       one double rounding.</li>
+ *   <li>the "columns" sums, float-array updates acc + term: {@link #elementTol} of |acc| + |term|
+ *       (the difference, the product and the sum are each one float rounding); both twins do the
+ *       same float operations, so they are also compared with each other exactly.</li>
  *   <li>plain reductions: {@value #REDUCE_REL}·Σ|terms|. The vector twin adds at most 32 terms per
  *       lane in float before folding each chunk into double, and both twins round x − c to float;
  *       the worst error measured over these data, sizes up to 1e6 and 20 seeds was 1.5e-7 of
@@ -45,6 +48,8 @@ class LoopsTest {
     private static final double REDUCE_REL = 1e-6;
     /** A different offset for every role, so a swapped offset cannot go unnoticed. */
     private static final int X_OFF = 3, Y_OFF = 5, DY_OFF = 7, DX_OFF = 2, P_OFF = 4;
+    /** Rows of the "columns" sums: several, so the row stride is exercised. */
+    private static final int ROWS = 3;
 
     enum Kind { RANDOM, LARGE_MEAN }
 
@@ -359,18 +364,25 @@ class LoopsTest {
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("sumColumns", n, kind);
-                float[] x = data(r, X_OFF, n, kind);
-                double[] acc = doubles(r, P_OFF + n), accBefore = acc.clone();
-                l.sumColumns(acc, P_OFF, x, X_OFF, n);
+                float[] x = data(r, X_OFF, ROWS * n, kind);
+                float[] acc = gauss(r, P_OFF + n, 0, 1), accBefore = acc.clone();
+                l.sumColumns(acc, P_OFF, x, X_OFF, ROWS, n);
                 String label = label(name, "sumColumns", n, kind);
-                check(label, n, i -> accBefore[P_OFF + i] + x[X_OFF + i], i -> acc[P_OFF + i],
-                        i -> updateTol(accBefore[P_OFF + i], x[X_OFF + i]));
+                check(label, n, i -> accBefore[P_OFF + i] + columnSum(i, n, k -> x[X_OFF + k]), i -> acc[P_OFF + i],
+                        i -> elementTol(Math.abs(accBefore[P_OFF + i]) + columnSum(i, n, k -> Math.abs(x[X_OFF + k]))));
                 checkPrefix(label, accBefore, acc, P_OFF);
-                double[] accScalar = accBefore.clone();
-                Loops.scalar().sumColumns(accScalar, P_OFF, x, X_OFF, n);
+                float[] accScalar = accBefore.clone();
+                Loops.scalar().sumColumns(accScalar, P_OFF, x, X_OFF, ROWS, n);
                 checkSameAsScalar(label, l, acc, accScalar);
             }
         }
+    }
+
+    /** Σ over the {@link #ROWS} rows of column i of a row-major block of n columns. */
+    private static double columnSum(int i, int n, IntToDoubleFunction element) {
+        double s = 0;
+        for (int row = 0; row < ROWS; row++) s += element.applyAsDouble(row * n + i);
+        return s;
     }
 
     @ParameterizedTest(name = "{0}")
@@ -380,22 +392,22 @@ class LoopsTest {
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("sumShiftedColumns", n, kind);
-                float[] x = data(r, X_OFF, n, kind);
+                float[] x = data(r, X_OFF, ROWS * n, kind);
                 float[] shift = centers(r, P_OFF + n, kind);
-                double[] acc1 = doubles(r, P_OFF + n), acc2 = doubles(r, P_OFF + n);
-                double[] acc1Before = acc1.clone(), acc2Before = acc2.clone();
-                l.sumShiftedColumns(acc1, acc2, P_OFF, x, X_OFF, n, shift);
+                float[] acc1 = gauss(r, P_OFF + n, 0, 1), acc2 = gauss(r, P_OFF + n, 2, 0.5);
+                float[] acc1Before = acc1.clone(), acc2Before = acc2.clone();
+                l.sumShiftedColumns(acc1, acc2, P_OFF, x, X_OFF, ROWS, n, shift);
                 String label = label(name, "sumShiftedColumns", n, kind);
-                IntToDoubleFunction d = i -> (double) x[X_OFF + i] - shift[P_OFF + i];
-                check(label + " acc1", n, i -> acc1Before[P_OFF + i] + d.applyAsDouble(i), i -> acc1[P_OFF + i],
-                        i -> updateTol(acc1Before[P_OFF + i], d.applyAsDouble(i)));
-                // (x − shift)² from a float difference: twice the float rounding of the difference.
-                check(label + " acc2", n, i -> acc2Before[P_OFF + i] + d.applyAsDouble(i) * d.applyAsDouble(i), i -> acc2[P_OFF + i],
-                        i -> 2 * updateTol(acc2Before[P_OFF + i], d.applyAsDouble(i) * d.applyAsDouble(i)));
+                IntToDoubleFunction d = k -> (double) x[X_OFF + k] - shift[P_OFF + k % Math.max(1, n)];
+                check(label + " acc1", n, i -> acc1Before[P_OFF + i] + columnSum(i, n, d), i -> acc1[P_OFF + i],
+                        i -> elementTol(Math.abs(acc1Before[P_OFF + i]) + columnSum(i, n, k -> Math.abs(d.applyAsDouble(k)))));
+                IntToDoubleFunction d2 = k -> d.applyAsDouble(k) * d.applyAsDouble(k);
+                check(label + " acc2", n, i -> acc2Before[P_OFF + i] + columnSum(i, n, d2), i -> acc2[P_OFF + i],
+                        i -> elementTol(Math.abs(acc2Before[P_OFF + i]) + columnSum(i, n, d2)));
                 checkPrefix(label + " acc1", acc1Before, acc1, P_OFF);
                 checkPrefix(label + " acc2", acc2Before, acc2, P_OFF);
-                double[] acc1Scalar = acc1Before.clone(), acc2Scalar = acc2Before.clone();
-                Loops.scalar().sumShiftedColumns(acc1Scalar, acc2Scalar, P_OFF, x, X_OFF, n, shift);
+                float[] acc1Scalar = acc1Before.clone(), acc2Scalar = acc2Before.clone();
+                Loops.scalar().sumShiftedColumns(acc1Scalar, acc2Scalar, P_OFF, x, X_OFF, ROWS, n, shift);
                 checkSameAsScalar(label + " acc1", l, acc1, acc1Scalar);
                 checkSameAsScalar(label + " acc2", l, acc2, acc2Scalar);
             }
@@ -434,22 +446,23 @@ class LoopsTest {
         for (Kind kind : Kind.values()) {
             for (int n : SIZES) {
                 Random r = random("dotShiftedColumns", n, kind);
-                float[] x = data(r, X_OFF, n, kind);
-                float[] dy = data(r, DY_OFF, n, Kind.RANDOM);
+                float[] x = data(r, X_OFF, ROWS * n, kind);
+                float[] dy = data(r, DY_OFF, ROWS * n, Kind.RANDOM);
                 float[] center = centers(r, P_OFF + n, kind);
-                double[] s1 = doubles(r, P_OFF + n), s2 = doubles(r, P_OFF + n);
-                double[] s1Before = s1.clone(), s2Before = s2.clone();
-                l.dotShiftedColumns(s1, s2, P_OFF, dy, DY_OFF, x, X_OFF, n, center);
+                float[] s1 = gauss(r, P_OFF + n, 0, 1), s2 = gauss(r, P_OFF + n, 0, 1);
+                float[] s1Before = s1.clone(), s2Before = s2.clone();
+                l.dotShiftedColumns(s1, s2, P_OFF, dy, DY_OFF, x, X_OFF, ROWS, n, center);
                 String label = label(name, "dotShiftedColumns", n, kind);
-                IntToDoubleFunction t = i -> dy[DY_OFF + i] * ((double) x[X_OFF + i] - center[P_OFF + i]);
-                check(label + " s1", n, i -> s1Before[P_OFF + i] + dy[DY_OFF + i], i -> s1[P_OFF + i],
-                        i -> updateTol(s1Before[P_OFF + i], dy[DY_OFF + i]));
-                check(label + " s2", n, i -> s2Before[P_OFF + i] + t.applyAsDouble(i), i -> s2[P_OFF + i],
-                        i -> updateTol(s2Before[P_OFF + i], t.applyAsDouble(i)));
+                IntToDoubleFunction g = k -> dy[DY_OFF + k];
+                IntToDoubleFunction t = k -> dy[DY_OFF + k] * ((double) x[X_OFF + k] - center[P_OFF + k % Math.max(1, n)]);
+                check(label + " s1", n, i -> s1Before[P_OFF + i] + columnSum(i, n, g), i -> s1[P_OFF + i],
+                        i -> elementTol(Math.abs(s1Before[P_OFF + i]) + columnSum(i, n, k -> Math.abs(g.applyAsDouble(k)))));
+                check(label + " s2", n, i -> s2Before[P_OFF + i] + columnSum(i, n, t), i -> s2[P_OFF + i],
+                        i -> elementTol(Math.abs(s2Before[P_OFF + i]) + columnSum(i, n, k -> Math.abs(t.applyAsDouble(k)))));
                 checkPrefix(label + " s1", s1Before, s1, P_OFF);
                 checkPrefix(label + " s2", s2Before, s2, P_OFF);
-                double[] s1Scalar = s1Before.clone(), s2Scalar = s2Before.clone();
-                Loops.scalar().dotShiftedColumns(s1Scalar, s2Scalar, P_OFF, dy, DY_OFF, x, X_OFF, n, center);
+                float[] s1Scalar = s1Before.clone(), s2Scalar = s2Before.clone();
+                Loops.scalar().dotShiftedColumns(s1Scalar, s2Scalar, P_OFF, dy, DY_OFF, x, X_OFF, ROWS, n, center);
                 checkSameAsScalar(label + " s1", l, s1, s1Scalar);
                 checkSameAsScalar(label + " s2", l, s2, s2Scalar);
             }

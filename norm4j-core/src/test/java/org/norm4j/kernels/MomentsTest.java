@@ -43,17 +43,33 @@ class MomentsTest {
         int rows = Normalization.ROWS_PER_CHUNK * 3 + 17, C = 3;
         float[] x = new float[rows * C];
         for (int i = 0; i < x.length; i++) x[i] = (float) (100 * (i % C) + rnd.nextGaussian());
-        double[] mean = new double[C], m2 = new double[C];
-        Normalization.collectStatsChannels(mean, m2, x, 0, rows, C, 1);
-        for (int c = 0; c < C; c++) {
-            double s = 0, q = 0;
-            for (int r = 0; r < rows; r++) s += x[r * C + c];
-            double mu = s / rows;
-            for (int r = 0; r < rows; r++) q += (x[r * C + c] - mu) * (x[r * C + c] - mu);
-            // float lanes within a chunk (the vector twin) are good to ~1e-7 of the spread
-            double std = Math.sqrt(q / rows);
-            assertEquals(mu, mean[c], 1e-6 * std, "mean " + c);
-            assertEquals(q, m2[c], 1e-6 * q, "m2 " + c);
+        assertColumnMomentsExact(x, rows, C);
+    }
+
+    /**
+     * The kernel's channels-last moments against the two-pass moments in double, column by column:
+     * float sums over at most 32 rows before each fold into double are good to ~1e-7 of the spread.
+     */
+    private static void assertColumnMomentsExact(float[] x, int rows, int C) {
+        assertColumnMomentsExact(x, rows, C);
+    }
+
+    /**
+     * Channels-last chunks are read once about a shift from their first rows; rows that drift (a
+     * shift far from the chunk's mean) and a spread of 1e-2 on a mean of 1e4 must come out as exact
+     * as the two-pass algorithm: against the moments in double, to ~1e-6 of the spread.
+     */
+    @Test
+    void channelsLastOnePassHoldsForDriftAndLargeMeans() {
+        Random rnd = new Random(13);
+        int rows = Normalization.ROWS_PER_CHUNK * 2 + 5, C = 4;
+        float[] x = new float[rows * C];
+        for (int r = 0; r < rows; r++) {
+            x[r * C] = (float) (1e4 + 1e-2 * rnd.nextGaussian());        // large mean, tiny spread
+            x[r * C + 1] = (float) (r * 0.1 + 1e-3 * rnd.nextGaussian());  // rows that drift: the first rows are not the mean
+            x[r * C + 2] = 7f;                                             // constant
+            x[r * C + 3] = (float) (r < 40 ? 5 + rnd.nextGaussian() : rnd.nextGaussian());   // a shifted head
         }
+        assertColumnMomentsExact(x, rows, C);
     }
 }

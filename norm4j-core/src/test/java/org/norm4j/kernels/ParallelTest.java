@@ -14,7 +14,9 @@ import org.norm4j.testing.LeNetSteps;
 /**
  * The worker pool: every task once, failures surface, nesting runs inline; and the promise the
  * kernels build on it: a LeNet-BN training step (chunked convolution, batch norm per channel group,
- * sigmoid and pooling in element and plane ranges) gives the same bits on 1, 2 and 3 threads.
+ * sigmoid and pooling in element and plane ranges) gives the same bits on 1, 2 and 3 threads, and
+ * so do the normalizations whose work is cut differently: channels-last batch norm (chunks of rows
+ * merged in order) and layer / RMS norm backward (groups of rows with their own dGamma partials).
  */
 class ParallelTest {
 
@@ -80,5 +82,50 @@ class ParallelTest {
         assertTrue(results[0].length > 1000);
         assertArrayEquals(results[0], results[1], "1 vs 2 threads");
         assertArrayEquals(results[0], results[2], "1 vs 3 threads");
+    }
+
+    /** Forward and backward of each layer on 1, 2 and 3 threads: output, input gradient and parameter gradients. */
+    @Test
+    void normalizationsAreTheSameBitsOnOneTwoAndThreeThreads() {
+        java.util.Random r = new java.util.Random(11);
+        int[][] shapes = {{1000, 37}, {300, 600}, {2, 700, 97}, {40, 5, 601}};   // several tasks each, odd widths
+        for (int[] shape : shapes) {
+            int n = org.norm4j.tensor.Shape.size(shape);
+            float[] x = new float[n], dy = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) (1e3 + r.nextGaussian());   // a large mean: the shifted sums matter
+                dy[i] = (float) r.nextGaussian();
+            }
+            int last = shape[shape.length - 1];
+            int[] trailing = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+            List<java.util.function.Supplier<org.norm4j.nn.Module>> layers = List.of(
+                    () -> org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, last).axis(-1).build(),
+                    () -> new org.norm4j.nn.norm.LayerNorm(trailing),
+                    () -> new org.norm4j.nn.norm.RMSNorm(trailing));
+            for (var make : layers) {
+                float[][] results = new float[3][];
+                String name = null;
+                for (int threads = 1; threads <= 3; threads++) {
+                    org.norm4j.nn.Module m = make.get();
+                    name = m.getClass().getSimpleName() + " on " + java.util.Arrays.toString(shape);
+                    results[threads - 1] = withThreads(threads, () -> forwardBackward(m, x, dy, shape));
+                }
+                assertArrayEquals(results[0], results[1], name + ": 1 vs 2 threads");
+                assertArrayEquals(results[0], results[2], name + ": 1 vs 3 threads");
+            }
+        }
+    }
+
+    private static float[] forwardBackward(org.norm4j.nn.Module m, float[] x, float[] dy, int[] shape) {
+        org.norm4j.tensor.Tensor in = org.norm4j.tensor.Tensor.wrap(x.clone(), shape).requiresGrad(true);
+        org.norm4j.tensor.Tensor y = m.forward(in);
+        y.backward(org.norm4j.tensor.Tensor.wrap(dy, shape));
+        List<Float> all = new ArrayList<>();
+        for (float v : y.data()) all.add(v);
+        for (float v : in.grad().data()) all.add(v);
+        for (var p : m.parameters()) for (float v : p.grad().data()) all.add(v);
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) out[i] = all.get(i);
+        return out;
     }
 }

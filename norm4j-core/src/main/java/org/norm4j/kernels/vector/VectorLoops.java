@@ -28,11 +28,12 @@ import org.norm4j.kernels.Loops;
  *       the relative error stays near 1e-7 of Σ|terms| for any n, where one float accumulator over
  *       1e6 elements would lose three digits. Results differ from the scalar twin (which adds every
  *       term in double) in the last few float digits, not bit for bit.</li>
- *   <li>Kernels that update double arrays ({@code sumColumns}, {@code sumShiftedColumns},
- *       {@code dotShiftedColumns}) and {@code rowBackwardSums} widen float lanes to double lanes
- *       (each F vector's two halves into {@link #D}) and do the scalar twin's double
- *       arithmetic per element: the double arrays come out bit-identical to the scalar twin, and
- *       {@code rowBackwardSums}'s row sums are exact double sums in a different order.</li>
+ *   <li>The "columns" sums ({@code sumColumns}, {@code sumShiftedColumns}, {@code dotShiftedColumns})
+ *       update float arrays lane by lane, one float product and one float addition per element as
+ *       the scalar twin does (no fma): bit-identical to the scalar twin. {@code rowBackwardSums}
+ *       widens float lanes to double lanes (each F vector's two halves into {@link #D}): its
+ *       dGamma/dBeta come out bit-identical to the scalar twin, its row sums are exact double sums in
+ *       a different order.</li>
  * </ul>
  */
 public final class VectorLoops implements Loops {
@@ -193,38 +194,34 @@ public final class VectorLoops implements Loops {
     // ---- channels-last rows: one parameter per element ----------------------------------------
 
     @Override
-    public void sumColumns(double[] acc, int pOff, float[] x, int xOff, int n) {
+    public void sumColumns(float[] acc, int pOff, float[] x, int xOff, int rows, int n) {
         int bound = F.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += F.length()) {
-            // the two halves written out: convertShape's part must be a constant to compile to instructions
-            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
-            int p = pOff + i, q = p + D.length();
-            DoubleVector.fromArray(D, acc, p).add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).intoArray(acc, p);
-            DoubleVector.fromArray(D, acc, q).add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).intoArray(acc, q);
+        for (int r = 0; r < rows; r++) {
+            int off = xOff + r * n, i = 0;
+            for (; i < bound; i += F.length()) {
+                int p = pOff + i;
+                FloatVector.fromArray(F, acc, p).add(FloatVector.fromArray(F, x, off + i)).intoArray(acc, p);
+            }
+            for (; i < n; i++) acc[pOff + i] += x[off + i];
         }
-        for (; i < n; i++) acc[pOff + i] += x[xOff + i];
     }
 
     @Override
-    public void sumShiftedColumns(double[] acc1, double[] acc2, int pOff, float[] x, int xOff, int n, float[] shift) {
+    public void sumShiftedColumns(float[] acc1, float[] acc2, int pOff, float[] x, int xOff, int rows, int n, float[] shift) {
         int bound = F.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += F.length()) {
-            // x − shift rounded to float, as the scalar twin's x[i] - shift[i], then widened
-            FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, shift, pOff + i));
-            int p = pOff + i, q = p + D.length();
-            DoubleVector d = (DoubleVector) diff.convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector.fromArray(D, acc1, p).add(d).intoArray(acc1, p);
-            DoubleVector.fromArray(D, acc2, p).add(d.mul(d)).intoArray(acc2, p);
-            d = (DoubleVector) diff.convertShape(VectorOperators.F2D, D, 1);
-            DoubleVector.fromArray(D, acc1, q).add(d).intoArray(acc1, q);
-            DoubleVector.fromArray(D, acc2, q).add(d.mul(d)).intoArray(acc2, q);
-        }
-        for (; i < n; i++) {
-            double d = x[xOff + i] - shift[pOff + i];
-            acc1[pOff + i] += d;
-            acc2[pOff + i] += d * d;
+        for (int r = 0; r < rows; r++) {
+            int off = xOff + r * n, i = 0;
+            for (; i < bound; i += F.length()) {
+                int p = pOff + i;
+                FloatVector d = FloatVector.fromArray(F, x, off + i).sub(FloatVector.fromArray(F, shift, p));
+                FloatVector.fromArray(F, acc1, p).add(d).intoArray(acc1, p);
+                FloatVector.fromArray(F, acc2, p).add(d.mul(d)).intoArray(acc2, p);   // as the scalar twin: no fma
+            }
+            for (; i < n; i++) {
+                float d = x[off + i] - shift[pOff + i];
+                acc1[pOff + i] += d;
+                acc2[pOff + i] += d * d;
+            }
         }
     }
 
@@ -246,24 +243,23 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
-    public void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int n, float[] center) {
+    public void dotShiftedColumns(float[] s1, float[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
+                                  float[] center) {
         int bound = F.loopBound(n);
-        int i = 0;
-        for (; i < bound; i += F.length()) {
-            FloatVector gv = FloatVector.fromArray(F, dy, dyOff + i);
-            FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, center, pOff + i));
-            int p = pOff + i, q = p + D.length();
-            DoubleVector g = (DoubleVector) gv.convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector.fromArray(D, s1, p).add(g).intoArray(s1, p);
-            DoubleVector.fromArray(D, s2, p).add(g.mul((DoubleVector) diff.convertShape(VectorOperators.F2D, D, 0))).intoArray(s2, p);
-            g = (DoubleVector) gv.convertShape(VectorOperators.F2D, D, 1);
-            DoubleVector.fromArray(D, s1, q).add(g).intoArray(s1, q);
-            DoubleVector.fromArray(D, s2, q).add(g.mul((DoubleVector) diff.convertShape(VectorOperators.F2D, D, 1))).intoArray(s2, q);
-        }
-        for (; i < n; i++) {
-            double g = dy[dyOff + i];
-            s1[pOff + i] += g;
-            s2[pOff + i] += g * (x[xOff + i] - center[pOff + i]);
+        for (int r = 0; r < rows; r++) {
+            int off = r * n, i = 0;
+            for (; i < bound; i += F.length()) {
+                int p = pOff + i;
+                FloatVector g = FloatVector.fromArray(F, dy, dyOff + off + i);
+                FloatVector diff = FloatVector.fromArray(F, x, xOff + off + i).sub(FloatVector.fromArray(F, center, p));
+                FloatVector.fromArray(F, s1, p).add(g).intoArray(s1, p);
+                FloatVector.fromArray(F, s2, p).add(g.mul(diff)).intoArray(s2, p);
+            }
+            for (; i < n; i++) {
+                float g = dy[dyOff + off + i];
+                s1[pOff + i] += g;
+                s2[pOff + i] += g * (x[xOff + off + i] - center[pOff + i]);
+            }
         }
     }
 

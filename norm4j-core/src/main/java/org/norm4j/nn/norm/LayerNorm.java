@@ -2,11 +2,9 @@ package org.norm4j.nn.norm;
 
 import java.util.Arrays;
 import org.norm4j.kernels.Activation;
-import org.norm4j.kernels.Moments;
 import org.norm4j.nn.Module;
 import org.norm4j.nn.Parameter;
 import org.norm4j.ops.RowNorm;
-import org.norm4j.ops.Statistics;
 import org.norm4j.tensor.Shape;
 import org.norm4j.tensor.Tensor;
 
@@ -39,10 +37,7 @@ public final class LayerNorm extends Module {
     public Tensor forward(Tensor x) {
         int len = RMSNorm.checkTrailing(describe(), x.shape(), normalizedShape);
         int rows = x.size() / len;
-        Moments m = Statistics.perRow(x, rows, len);
-        double[] invStd = new double[rows];
-        for (int r = 0; r < rows; r++) invStd[r] = 1 / Math.sqrt(m.varBiased(r) + eps);
-        return RowNorm.forward(x, weight, bias, rows, len, m.mean, invStd, Activation.IDENTITY);
+        return RowNorm.forward(x, weight, bias, rows, len, true, eps, Activation.IDENTITY);
     }
 
     public Parameter weight() {

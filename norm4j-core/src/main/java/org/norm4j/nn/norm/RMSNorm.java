@@ -5,7 +5,6 @@ import org.norm4j.kernels.Activation;
 import org.norm4j.nn.Module;
 import org.norm4j.nn.Parameter;
 import org.norm4j.ops.RowNorm;
-import org.norm4j.ops.Statistics;
 import org.norm4j.tensor.Shape;
 import org.norm4j.tensor.Tensor;
 
@@ -37,10 +36,7 @@ public final class RMSNorm extends Module {
     public Tensor forward(Tensor x) {
         int len = checkTrailing(describe(), x.shape(), normalizedShape);
         int rows = x.size() / len;
-        double[] ms = Statistics.meanSquarePerRow(x, rows, len);
-        double[] invRms = new double[rows];
-        for (int r = 0; r < rows; r++) invRms[r] = 1 / Math.sqrt(ms[r] + eps);
-        return RowNorm.forward(x, weight, null, rows, len, null, invRms, Activation.IDENTITY);
+        return RowNorm.forward(x, weight, null, rows, len, false, eps, Activation.IDENTITY);
     }
 
     public Parameter weight() {
