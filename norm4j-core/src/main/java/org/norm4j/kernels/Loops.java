@@ -68,10 +68,13 @@ public interface Loops {
                       float[] gamma, float[] beta);
 
     /**
-     * Backward sums of one row, with xhat[i] = (x[i] − center)·invStd + corr and g[i] = gamma[i] (1 if null):
-     * acc[0] += Σ g·dy; acc[1] += Σ g·dy·xhat; dGamma[i] += dy·xhat; dBeta[i] += dy (each array may be null).
+     * Backward sums of one row, with xhat[i] = (x[i] − center)·invStd + corr in float (as
+     * {@link #normalizeRow} computes it) and g[i] = gamma[i] (1 if null): acc[0] += Σ g·dy;
+     * acc[1] += Σ g·dy·xhat (a reduction); dGamma[i] += dy·xhat and dBeta[i] += dy in float, the same
+     * bits in both twins (each array may be null; callers fold them into double every
+     * {@link Normalization#FOLD_ROWS} rows).
      */
-    void rowBackwardSums(double[] acc, double[] dGamma, double[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+    void rowBackwardSums(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
                          float center, float invStd, float corr, float[] gamma);
 
     /** dx[i] += invStd·gamma[i]·dy[i] + coefX·(x[i] − center) + coefK (gamma null means 1). */

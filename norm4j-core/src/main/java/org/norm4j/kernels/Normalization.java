@@ -134,6 +134,15 @@ public final class Normalization {
         }
     }
 
+    /** sum[i] += part[i], part[i] = 0 (both may be null). */
+    private static void fold(double[] sum, float[] part) {
+        if (part == null) return;
+        for (int i = 0; i < part.length; i++) {
+            sum[i] += part[i];
+            part[i] = 0;
+        }
+    }
+
     /** s1[c] = Σ d, s2[c] = Σ d² over rows [r0, r1), d = x − shift[c]: float over FOLD_ROWS rows, then double. */
     private static void shiftedSums(Loops l, double[] s1, double[] s2, float[] f1, float[] f2, float[] x, int xOff,
                                     int r0, int r1, int C, float[] shift) {
@@ -360,13 +369,20 @@ public final class Normalization {
         Parallel.forEach(groups, k -> {
             double[] dG = dGamma == null ? null : k == 0 ? dGamma : (pG[k] = new double[len]);
             double[] dB = dBeta == null ? null : k == 0 ? dBeta : (pB[k] = new double[len]);
+            // float partials of dGamma and dBeta, folded into the group's double sums every FOLD_ROWS rows
+            float[] fG = dG == null ? null : new float[len], fB = dB == null ? null : new float[len];
             double[] acc = new double[2];
             float[] coef = new float[2];
-            for (int r = k * per, end = Math.min(rows, (k + 1) * per); r < end; r++) {
+            int r0 = k * per, r1 = Math.min(rows, (k + 1) * per);
+            for (int r = r0; r < r1; r++) {
                 int off = r * len;
                 acc[0] = 0;
                 acc[1] = 0;
-                l.rowBackwardSums(acc, dG, dB, dy, dyOff + off, x, xOff + off, len, center[r], invStd[r], corr[r], gamma);
+                l.rowBackwardSums(acc, fG, fB, dy, dyOff + off, x, xOff + off, len, center[r], invStd[r], corr[r], gamma);
+                if ((r - r0) % FOLD_ROWS == FOLD_ROWS - 1 || r == r1 - 1) {
+                    fold(dG, fG);
+                    fold(dB, fB);
+                }
                 if (dx == null) continue;
                 coefs.of(r, acc[0], acc[1], coef);
                 l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coef[0], center[r], coef[1]);

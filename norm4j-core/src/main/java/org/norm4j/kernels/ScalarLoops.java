@@ -121,13 +121,13 @@ public final class ScalarLoops implements Loops {
     }
 
     @Override
-    public void rowBackwardSums(double[] acc, double[] dGamma, double[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+    public void rowBackwardSums(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
                                 float center, float invStd, float corr, float[] gamma) {
         double g1 = 0, g2 = 0;
         for (int i = 0; i < n; i++) {
-            double d = dy[dyOff + i];
-            double xhat = (x[xOff + i] - center) * (double) invStd + corr;
-            double gd = gamma == null ? d : gamma[i] * d;
+            float d = dy[dyOff + i];
+            float xhat = (x[xOff + i] - center) * invStd + corr;
+            double gd = gamma == null ? d : (double) gamma[i] * d;
             g1 += gd;
             g2 += gd * xhat;
             if (dGamma != null) dGamma[i] += d * xhat;

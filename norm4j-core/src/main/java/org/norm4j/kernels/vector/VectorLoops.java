@@ -29,11 +29,10 @@ import org.norm4j.kernels.Loops;
  *       1e6 elements would lose three digits. Results differ from the scalar twin (which adds every
  *       term in double) in the last few float digits, not bit for bit.</li>
  *   <li>The "columns" sums ({@code sumColumns}, {@code sumShiftedColumns}, {@code dotShiftedColumns})
- *       update float arrays lane by lane, one float product and one float addition per element as
- *       the scalar twin does (no fma): bit-identical to the scalar twin. {@code rowBackwardSums}
- *       widens float lanes to double lanes (each F vector's two halves into {@link #D}): its
- *       dGamma/dBeta come out bit-identical to the scalar twin, its row sums are exact double sums in
- *       a different order.</li>
+ *       and {@code rowBackwardSums}'s dGamma/dBeta update float arrays lane by lane, one float
+ *       product and one float addition per element as the scalar twin does (no fma): bit-identical
+ *       to the scalar twin. {@code rowBackwardSums}'s row sums are reductions (float lanes per chunk,
+ *       as above).</li>
  * </ul>
  */
 public final class VectorLoops implements Loops {
@@ -309,41 +308,34 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
-    public void rowBackwardSums(double[] acc, double[] dGamma, double[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+    public void rowBackwardSums(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
                                 float center, float invStd, float corr, float[] gamma) {
-        // Double lanes throughout: dGamma/dBeta are double arrays, so the row sums come free in double.
         int bound = F.loopBound(n);
         FloatVector vCenter = FloatVector.broadcast(F, center);
-        DoubleVector vInvStd = DoubleVector.broadcast(D, invStd);
-        DoubleVector vCorr = DoubleVector.broadcast(D, corr);
-        DoubleVector a1 = DoubleVector.zero(D), a2 = DoubleVector.zero(D);
+        FloatVector vInvStd = FloatVector.broadcast(F, invStd);
+        FloatVector vCorr = FloatVector.broadcast(F, corr);
+        double g1 = 0, g2 = 0;
         int i = 0;
-        for (; i < bound; i += F.length()) {
-            FloatVector dv = FloatVector.fromArray(F, dy, dyOff + i);
-            FloatVector diff = FloatVector.fromArray(F, x, xOff + i).sub(vCenter);
-            FloatVector gv = gamma == null ? null : FloatVector.fromArray(F, gamma, i);
-            // the two halves written out: accumulators carried through a nested loop are boxed on JDK 17
-            DoubleVector d = ((DoubleVector) dv.convertShape(VectorOperators.F2D, D, 0));
-            DoubleVector xhat = ((DoubleVector) diff.convertShape(VectorOperators.F2D, D, 0)).mul(vInvStd).add(vCorr);
-            DoubleVector gd = gv == null ? d : ((DoubleVector) gv.convertShape(VectorOperators.F2D, D, 0)).mul(d);
-            a1 = a1.add(gd);
-            a2 = a2.add(gd.mul(xhat));
-            if (dGamma != null) DoubleVector.fromArray(D, dGamma, i).add(d.mul(xhat)).intoArray(dGamma, i);
-            if (dBeta != null) DoubleVector.fromArray(D, dBeta, i).add(d).intoArray(dBeta, i);
-            int p = i + D.length();
-            d = ((DoubleVector) dv.convertShape(VectorOperators.F2D, D, 1));
-            xhat = ((DoubleVector) diff.convertShape(VectorOperators.F2D, D, 1)).mul(vInvStd).add(vCorr);
-            gd = gv == null ? d : ((DoubleVector) gv.convertShape(VectorOperators.F2D, D, 1)).mul(d);
-            a1 = a1.add(gd);
-            a2 = a2.add(gd.mul(xhat));
-            if (dGamma != null) DoubleVector.fromArray(D, dGamma, p).add(d.mul(xhat)).intoArray(dGamma, p);
-            if (dBeta != null) DoubleVector.fromArray(D, dBeta, p).add(d).intoArray(dBeta, p);
+        while (i < bound) {
+            int end = i + Math.min(CHUNK, bound - i);
+            FloatVector a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
+            for (; i < end; i += F.length()) {
+                FloatVector d = FloatVector.fromArray(F, dy, dyOff + i);
+                FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vCenter).mul(vInvStd).add(vCorr);
+                FloatVector gd = gamma == null ? d : FloatVector.fromArray(F, gamma, i).mul(d);
+                a1 = a1.add(gd);
+                a2 = gd.fma(xhat, a2);
+                // dGamma and dBeta: the scalar twin's float product and sum, lane for lane
+                if (dGamma != null) FloatVector.fromArray(F, dGamma, i).add(d.mul(xhat)).intoArray(dGamma, i);
+                if (dBeta != null) FloatVector.fromArray(F, dBeta, i).add(d).intoArray(dBeta, i);
+            }
+            g1 += a1.reduceLanes(VectorOperators.ADD);
+            g2 += a2.reduceLanes(VectorOperators.ADD);
         }
-        double g1 = a1.reduceLanes(VectorOperators.ADD), g2 = a2.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
-            double d = dy[dyOff + i];
-            double xhat = (x[xOff + i] - center) * (double) invStd + corr;
-            double gd = gamma == null ? d : gamma[i] * d;
+            float d = dy[dyOff + i];
+            float xhat = (x[xOff + i] - center) * invStd + corr;
+            double gd = gamma == null ? d : (double) gamma[i] * d;
             g1 += gd;
             g2 += gd * xhat;
             if (dGamma != null) dGamma[i] += d * xhat;
