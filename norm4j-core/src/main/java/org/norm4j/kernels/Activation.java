@@ -17,6 +17,14 @@ public enum Activation {
         Parallel.forRange(n, GRAIN, (lo, hi) -> forwardRange(y, off + lo, hi - lo));
     }
 
+    /**
+     * y[i] = act(y[i]) in place over one run, on the calling thread: for kernels that apply it to
+     * each run right after writing it, while the run is in cache.
+     */
+    public void forwardRun(float[] y, int off, int n) {
+        forwardRange(y, off, n);
+    }
+
     private void forwardRange(float[] y, int off, int n) {
         switch (this) {
             case IDENTITY -> { }
@@ -38,15 +46,29 @@ public enum Activation {
         });
     }
 
+    /**
+     * dPre[i] = dOut[i]·act'(from the output y[i]), overwriting dPre (which may hold anything): the
+     * same values as {@link #backward} into a zeroed array, each range zeroed just before it is
+     * accumulated into, while it is in cache, instead of in a pass of its own.
+     */
+    public void backwardAssign(float[] dPre, float[] dOut, float[] y, int n) {
+        Parallel.forRange(n, GRAIN, (lo, hi) -> {
+            java.util.Arrays.fill(dPre, lo, hi, 0f);
+            backwardRange(dPre, dOut, y, lo, hi);
+        });
+    }
+
     /** dPre[i] += dOut[i]·act'(from the output y[i]) (accumulates: pass a zeroed dPre to assign). */
     public void backward(float[] dPre, float[] dOut, float[] y, int n) {
-        Parallel.forRange(n, GRAIN, (lo, hi) -> {
-            switch (this) {
-                case IDENTITY -> { for (int i = lo; i < hi; i++) dPre[i] += dOut[i]; }
-                case RELU -> { for (int i = lo; i < hi; i++) if (y[i] > 0) dPre[i] += dOut[i]; }
-                case SIGMOID -> Loops.get().sigmoidBackward(dPre, lo, dOut, lo, y, lo, hi - lo);
-                case TANH -> { for (int i = lo; i < hi; i++) dPre[i] += dOut[i] * (1 - y[i] * y[i]); }
-            }
-        });
+        Parallel.forRange(n, GRAIN, (lo, hi) -> backwardRange(dPre, dOut, y, lo, hi));
+    }
+
+    private void backwardRange(float[] dPre, float[] dOut, float[] y, int lo, int hi) {
+        switch (this) {
+            case IDENTITY -> { for (int i = lo; i < hi; i++) dPre[i] += dOut[i]; }
+            case RELU -> { for (int i = lo; i < hi; i++) if (y[i] > 0) dPre[i] += dOut[i]; }
+            case SIGMOID -> Loops.get().sigmoidBackward(dPre, lo, dOut, lo, y, lo, hi - lo);
+            case TANH -> { for (int i = lo; i < hi; i++) dPre[i] += dOut[i] * (1 - y[i] * y[i]); }
+        }
     }
 }

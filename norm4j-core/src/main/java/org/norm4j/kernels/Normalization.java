@@ -181,10 +181,22 @@ public final class Normalization {
     /** y[a,c,b] = (x[a,c,b] − center[p])·scale[p] + shift[p], p = a·pStride + c. y may be x. */
     public static void applyChannels(float[] y, int yOff, float[] x, int xOff, int A, int C, int B,
                                      float[] center, float[] scale, float[] shift, int pStride) {
+        applyChannels(y, yOff, x, xOff, A, C, B, center, scale, shift, pStride, Activation.IDENTITY);
+    }
+
+    /**
+     * {@link #applyChannels} followed by {@code act} on each run as soon as it is written (while it
+     * is in cache): y = act((x − center)·scale + shift), the same values as the two passes.
+     */
+    public static void applyChannels(float[] y, int yOff, float[] x, int xOff, int A, int C, int B,
+                                     float[] center, float[] scale, float[] shift, int pStride, Activation act) {
         Loops l = loops();
         if (B == 1) {
             Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
-                for (int a = a0; a < a1; a++) l.affineColumns(y, yOff + a * C, x, xOff + a * C, C, center, scale, shift, a * pStride);
+                for (int a = a0; a < a1; a++) {
+                    l.affineColumns(y, yOff + a * C, x, xOff + a * C, C, center, scale, shift, a * pStride);
+                    act.forwardRun(y, yOff + a * C, C);
+                }
             });
             return;
         }
@@ -193,6 +205,7 @@ public final class Normalization {
                 for (int c = 0; c < C; c++) {
                     int p = a * pStride + c, off = (a * C + c) * B;
                     l.affine(y, yOff + off, x, xOff + off, B, center[p], scale[p], shift[p]);
+                    act.forwardRun(y, yOff + off, B);
                 }
             }
         });

@@ -78,8 +78,7 @@ public final class ChannelNorm {
         }
         float[] xd = x.data();
         float[] yd = inPlace ? xd : Workspace.uninitialized(xd.length);   // apply writes every element
-        Normalization.applyChannels(yd, 0, xd, 0, layout.A(), layout.C(), layout.B(), center, scale, shift, pStride);
-        activation.forwardInPlace(yd, 0, yd.length);
+        Normalization.applyChannels(yd, 0, xd, 0, layout.A(), layout.C(), layout.B(), center, scale, shift, pStride, activation);
         Tensor y = inPlace ? x : Tensor.wrap(yd, x.shape());
         if (!inPlace && Autograd.needsGrad(x, gamma, beta)) {
             Saved saved = new Saved(layout, xd, activation == Activation.IDENTITY ? null : yd, mean.clone(), invStd.clone(),
@@ -93,8 +92,8 @@ public final class ChannelNorm {
         Layout l = s.layout;
         float[] dy = dOut;
         if (s.activation != Activation.IDENTITY) {
-            dy = Workspace.zeroed(dOut.length);   // the activation's backward accumulates
-            s.activation.backward(dy, dOut, s.y, dOut.length);
+            dy = Workspace.uninitialized(dOut.length);
+            s.activation.backwardAssign(dy, dOut, s.y, dOut.length);
         }
         int P = l.params(), C = l.C(), pStride = l.paramStride();
         double[] sumDy = new double[P], sumDyXc = new double[P];

@@ -51,8 +51,8 @@ public final class RowNorm {
     static void backward(Saved s, float[] dOut, float[] dx, float[] dGamma, float[] dBeta) {
         float[] dy = dOut;
         if (s.activation != Activation.IDENTITY) {
-            dy = Workspace.zeroed(dOut.length);
-            s.activation.backward(dy, dOut, s.y, dOut.length);
+            dy = Workspace.uninitialized(dOut.length);
+            s.activation.backwardAssign(dy, dOut, s.y, dOut.length);
         }
         double[] dG = dGamma == null ? null : new double[s.len], dB = dBeta == null ? null : new double[s.len];
         double n = s.len;
