@@ -170,9 +170,9 @@ def main():
         out.write(f"| {labels[key]} | {size} | {threads} | {fmt_ms(r['ms'])} | {r['gbps']:.1f} |{pt}\n")
     out.write("\n")
     if ref:
-        out.write(f"% copy 1T = GB/s of the kernel / {ref:.1f} GB/s (one-thread copy of "
-                  f"{'1024' if ('mem.copy', '1024MiB') in rows else '64'} MiB, this run)")
-        out.write(f"; % copy 2T = GB/s / {ref2:.1f} GB/s (two-thread copy, the machine's figure).\n" if ref2 else ".\n")
+        out.write(f"Machine copy: {ref:.1f} GB/s on 1 thread (System.arraycopy of "
+                  f"{'1024' if ('mem.copy', '1024MiB', 1) in rows else '64'} MiB, this run)"
+                  + (f", {ref2:.1f} GB/s on 2 (two threads each copying 64 MiB).\n" if ref2 else ".\n"))
     out.write("% machine copy = GB/s / the copy figure above at the row's thread count (1T or 2T); % same copy = GB/s / the "
               "copy of a tensor of the row's shape on the row's threads (CopyBench), where measured.\n")
     out.write("ratio = norm4j ms / PyTorch ms on the same number of threads (< 1: norm4j faster).\n\n")
@@ -197,7 +197,9 @@ def main():
     for key, shape, t in keys:
         r = rows[(key, shape, t)]
         pct = lambda g: f"{100 * r['gbps'] / g:.0f}%" if g else "–"
-        same = rows.get(("mem.copy_same", shape.split("/")[0], t))
+        # the same-size copy: CopyBench's row of the same element count (a channels-last shape has
+        # its channels-first twin's count) on the same threads
+        same = next((v for k, v in rows.items() if k[0] == "mem.copy_same" and k[2] == t and v["n"] == r["n"]), None)
         cells = [key, shape, str(t), fmt_ms(r["ms"])] + ([] if a.compact else [fmt_ms(r["err"])]) + [
             f"{r['gbps']:.2f}", pct(machine.get(t)), pct(same["gbps"] if same else None)]
         if has_alloc:

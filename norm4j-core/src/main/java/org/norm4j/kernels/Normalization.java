@@ -10,9 +10,12 @@ package org.norm4j.kernels;
  *   <li>collect statistics: per channel over A×B ({@link #collectStatsChannels}, batch norm) or
  *       per contiguous row ({@link #collectStatsRows}: instance, group, layer norm);</li>
  *   <li>apply: {@code y = (x − center)·scale + shift} with per-run parameters
- *       ({@link #applyChannels}) or per-row statistics and per-element affine ({@link #applyRows});</li>
- *   <li>backward: the sums Σdy and Σdy·(x − center) in one pass, then
- *       {@code dx += coefDy·dy + coefX·(x − center) + coefK} in a second.</li>
+ *       ({@link #applyChannels}), or layer / RMS norm's statistics and per-element affine row by
+ *       row ({@link #normalizeRows});</li>
+ *   <li>backward: the sums Σdy and Σdy·(x − center), then
+ *       {@code dx += coefDy·dy + coefX·(x − center) + coefK}: two passes over the tensor for the
+ *       channels ({@link #backwardSumsChannels}, {@link #backwardChannels}), one row at a time for
+ *       layer / RMS norm ({@link #backwardRows}).</li>
  * </ul>
  * Per-run parameters live at index {@code a·pStride + c}: {@code pStride = 0} shares them across
  * a (batch norm), {@code pStride = C} gives each (a, c) its own (instance and group norm).
@@ -22,14 +25,16 @@ package org.norm4j.kernels;
  * Σd/n and m2 = Σd² − (Σd)²/n (the corrected two-pass algorithm). Channels-first runs take the
  * shift from a first pass over the channel (the second reads it from cache); channels-last input
  * (B = 1) is reduced in fixed chunks of rows, each read once with the shift taken from its first
- * {@value #FOLD_ROWS} rows (a second pass only when that shift is over half a deviation from the
+ * {@value #FOLD_ROWS} rows (a second pass only when that shift is over a deviation from the
  * chunk's mean), and the chunks are merged with Chan's formula, so the result does not depend on
- * how the work is split.
+ * how the work is split. The "columns" sums are float over at most {@value #FOLD_ROWS} rows: they
+ * overflow where |x − shift| exceeds about 1e19 (the channels-first sums are double).
  *
- * <p>Pure functions: no allocation beyond small per-channel scratch, no validation beyond asserts.
- * Large calls run on {@link Parallel}'s threads in tasks fixed by the shape (channels, images or
- * rows of about {@value #TASK_ELEMENTS} elements), each statistic summed by one task in the serial
- * order: the results are the same bits on any number of threads.
+ * <p>Pure functions: no allocation beyond small per-task scratch, no validation beyond asserts.
+ * Large calls run on {@link Parallel}'s threads in tasks fixed by the shape (channels, chunks of
+ * rows, row groups or images of about {@value #TASK_ELEMENTS} elements); a statistic is summed by
+ * one task, or by fixed tasks whose partial sums are added in task order: the results are the same
+ * bits on any number of threads.
  */
 public final class Normalization {
     /** Rows per chunk in the channels-last reduction: fixed, so results never depend on threads. */
@@ -102,11 +107,13 @@ public final class Normalization {
                 l.sumColumns(f1, 0, x, xOff + r0 * C, pilotRows, C);
                 for (int c = 0; c < C; c++) shift[c] = (float) ((double) f1[c] / pilotRows);
                 shiftedSums(l, s1, s2, f1, f2, x, xOff, r0, r1, C, shift);
+                // the cancellation in m2 = Σd² − (Σd)²/n amplifies the rounding of Σd² by
+                // 1 + (shift − mean)²/var: at most 2 below one deviation; past it (rows that drift,
+                // a spread within rounding) a second pass about the chunk's mean, as the two-pass
+                // algorithm. Rows alike put the shift ~0.18 deviation from the mean: one pass.
                 boolean far = false;
-                for (int c = 0; c < C; c++) far |= s1[c] * s1[c] / nb > 0.25 * (s2[c] - s1[c] * s1[c] / nb);
+                for (int c = 0; c < C; c++) far |= s1[c] * s1[c] / nb > s2[c] - s1[c] * s1[c] / nb;
                 if (far) {
-                    // a shift more than half a deviation from the mean (rows that drift, or a spread
-                    // within rounding): a second pass about the mean itself, as the two-pass algorithm
                     for (int c = 0; c < C; c++) shift[c] = (float) (shift[c] + s1[c] / nb);
                     shiftedSums(l, s1, s2, f1, f2, x, xOff, r0, r1, C, shift);
                 }
@@ -366,10 +373,10 @@ public final class Normalization {
      * g1 = Σ g·dy and g2 = Σ g·dy·xhat, then {@code coefs} gives coefX, coefK and
      * dx[r,i] += invStd[r]·g·dy + coefX·(x − center[r]) + coefK (dx may be null: sums only);
      * dGamma[i] += Σ_r dy·xhat, dBeta[i] += Σ_r dy (either may be null). dGamma and dBeta sum over
-     * rows: each of at most {@value #ROW_GROUPS} fixed groups of rows (about
-     * {@value #TASK_ELEMENTS} elements each, by the shape alone) sums into its own partial, the first
-     * into the caller's arrays, added in group order; so the result is the same bits on any number of
-     * threads.
+     * rows: each of at most {@value #ROW_GROUPS} fixed groups of rows (at least about
+     * {@value #TASK_ELEMENTS} elements each, by the shape alone) sums into its own partial (float
+     * over {@value #FOLD_ROWS} rows, then double), the first into the caller's arrays, added in group
+     * order; so the result is the same bits on any number of threads.
      */
     public static void backwardRows(float[] dx, int dxOff, double[] dGamma, double[] dBeta, float[] dy, int dyOff,
                                     float[] x, int xOff, int rows, int len, float[] center, float[] invStd, float[] corr,

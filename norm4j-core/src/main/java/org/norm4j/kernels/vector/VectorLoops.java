@@ -1,6 +1,5 @@
 package org.norm4j.kernels.vector;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -39,30 +38,21 @@ public final class VectorLoops implements Loops {
     public static final VectorLoops INSTANCE = new VectorLoops();
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** Float additions per lane before a chunk is folded into double: bounds the float error. */
     private static final int VECTORS_PER_CHUNK = 32;
     /** Elements per float chunk; a multiple of F.length(), so chunk ends never split a vector. */
     private static final int CHUNK = VECTORS_PER_CHUNK * F.length();
 
-    static {
-        // A JVM whose preferred shapes do not pair up fails here; LoopsHolder then keeps the scalar twin.
-        if (F.length() != 2 * D.length()) {
-            throw new IllegalStateException("VectorLoops: float species " + F + " does not widen into two of " + D);
-        }
-    }
-
     private VectorLoops() {}
 
-    // Widening: each F vector's halves become D vectors by convertShape(F2D, D, part), written out at
-    // every use. Every float vector here is of species F: a second float shape (a half-width species)
-    // makes the Vector API's shared methods see two classes, and JDK 17's compiler then boxes the
-    // vectors of kernels compiled afterwards (measured: the direct convolution's dW 7x slower inside
-    // a LeNet step than alone). No private helper takes or returns a vector either: when the
-    // compiler declines to inline one (it depends on compilation order) every vector crossing the
-    // call is boxed (measured: the sigmoid 2-13x slower in some JVMs than in others); and convertShape's
-    // part index is always a literal (a loop variable there boxes every vector of the loop).
-
+    // Every float vector here is of species F, and none is widened to double lanes: a second float
+    // shape (a half-width species) makes the Vector API's shared methods see two classes, and JDK
+    // 17's compiler then boxes the vectors of kernels compiled afterwards (measured: the direct
+    // convolution's dW 7x slower inside a LeNet step than alone). No private helper takes or
+    // returns a vector either: when the compiler declines to inline one (it depends on compilation
+    // order) every vector crossing the call is boxed (measured: the sigmoid 2-13x slower in some
+    // JVMs than in others). Where a kernel widens with convertShape, its part index must be a
+    // literal: a loop variable there boxed every vector of the loop.
 
     // ---- reductions over one run: float lanes per chunk, chunks into double --------------------
 
