@@ -26,6 +26,7 @@ import org.norm4j.optim.Adam;
 import org.norm4j.optim.LrSchedule;
 import org.norm4j.optim.Optimizer;
 import org.norm4j.optim.SGD;
+import org.norm4j.tensor.TorchGenerator;
 import org.norm4j.train.LeNet;
 import org.norm4j.train.PreciseBn;
 import org.norm4j.train.Trainer;
@@ -91,6 +92,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of initialization and shuffling (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    /** Whose random numbers initialize the weights and shuffle the epochs. */
+    enum RngKind { torch, norm4j }
+
+    @Option(names = "--rng", defaultValue = "torch", description = "Random numbers for initialization and shuffling: torch (PyTorch's "
+            + "generator, draw for draw: the initial weights and every epoch's batches of torch.manual_seed(SEED) in "
+            + "tools/d2l_lenet_pytorch.py) or norm4j (norm4j's own streams, the only ones before 0.1's --rng) (default: ${DEFAULT-VALUE}).")
+    RngKind rng;
+
     @Option(names = "--limit", description = "Train on the first N training images only.")
     Integer limit;
 
@@ -133,7 +142,10 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (limit != null) train = train.limit(Math.min(limit, train.size()));
 
-        Sequential model = LeNet.build(normKind, convention, Checkpoints.placement(placement), seed);
+        TorchGenerator torchGen = rng == RngKind.torch ? new TorchGenerator(seed) : null;
+        Sequential model = torchGen != null
+                ? LeNet.buildTorchSeeded(normKind, convention, Checkpoints.placement(placement), torchGen)
+                : LeNet.build(normKind, convention, Checkpoints.placement(placement), seed);
         int startEpoch = 1;
         Path runDir = out;
         List<double[]> rows = new java.util.ArrayList<>();
@@ -172,7 +184,8 @@ final class TrainCommand implements Callable<Integer> {
             case step -> LrSchedule.step(lr, Math.max(1, epochs / 3), 0.1);
             case cosine -> LrSchedule.cosine(lr, epochs, 0);
         };
-        DataLoader loader = new DataLoader(train, batchSize, true, seed);
+        DataLoader loader = torchGen != null ? DataLoader.torchShuffled(train, batchSize, seed, torchGen.draws())
+                : new DataLoader(train, batchSize, true, seed);
         writeRunJson(runDir, dataDir, train.size(), test.size());
         outw.printf(Locale.ROOT, "norm4j train: LeNet (%s norm, %s) on %d Fashion-MNIST images, %d epochs, batch %d, %s lr %s; BLAS %s; run directory %s%n",
                 norm, convention, train.size(), epochs, batchSize, optimizer, lr, Gemm.implementation(), runDir);
@@ -338,6 +351,7 @@ final class TrainCommand implements Callable<Integer> {
         f.put("vector_api", org.norm4j.kernels.Loops.get().getClass().getSimpleName());
         f.put("threads", org.norm4j.kernels.Parallel.threads());
         f.put("seed", seed);
+        f.put("rng", rng.name());
         f.put("epochs", epochs);
         f.put("batch_size", batchSize);
         f.put("lr", lr);

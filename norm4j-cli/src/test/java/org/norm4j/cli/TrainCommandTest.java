@@ -101,6 +101,25 @@ class TrainCommandTest {
         }
     }
 
+    /**
+     * --rng picks whose random numbers start the run: PyTorch's generator by default (its draws are
+     * checked against PyTorch in TorchGeneratorTest), norm4j's streams on request; run.json says which.
+     */
+    @Test
+    void rngPicksTheGeneratorAndRunJsonSaysWhich(@TempDir Path dir) throws Exception {
+        String[] common = {"--data", data.toString(), "--limit", "600", "--epochs", "1", "--no-progress", "--precise-bn", "0"};
+        assertEquals(0, run(concat(new String[] {"train", "--out", dir.resolve("torch").toString()}, common)).exit);
+        assertEquals(0, run(concat(new String[] {"train", "--rng", "norm4j", "--out", dir.resolve("own").toString()}, common)).exit);
+        assertTrue(Files.readString(dir.resolve("torch/run.json")).contains("\"rng\": \"torch\""), "default --rng is torch");
+        assertTrue(Files.readString(dir.resolve("own/run.json")).contains("\"rng\": \"norm4j\""));
+        byte[] a = SafeTensors.read(dir.resolve("torch/model.safetensors")).get("0.weight").data();
+        byte[] b = SafeTensors.read(dir.resolve("own/model.safetensors")).get("0.weight").data();
+        assertFalse(java.util.Arrays.equals(a, b), "different generators, different runs");
+        Run bad = run(concat(new String[] {"train", "--rng", "numpy"}, common));
+        assertEquals(2, bad.exit);
+        assertTrue(bad.err.contains("--rng"), bad.err);
+    }
+
     /** Precise BN works on a copy: the trained weights are those of a run without it. */
     @Test
     void preciseBnLeavesTrainingUnchanged(@TempDir Path dir) throws Exception {

@@ -3,6 +3,7 @@ package org.norm4j.data;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import org.norm4j.tensor.Rng;
+import org.norm4j.tensor.TorchGenerator;
 import org.norm4j.tensor.Tensor;
 
 /**
@@ -14,7 +15,9 @@ import org.norm4j.tensor.Tensor;
  * unrelated to {@code new Rng(seed)} (the weights' initialization; until 0.1 seed 0's first epoch
  * reused it, as {@code seed * 1_000_003 + e} was 0 there). A run resumed at epoch
  * {@code e} therefore sees the batches it would have seen, and iterating an epoch twice gives the
- * same batches. Without shuffling the order is {@code 0..N-1}.
+ * same batches. Without shuffling the order is {@code 0..N-1}. {@link #torchShuffled} gives
+ * PyTorch's order instead: the {@code torch.randperm(N)} of each epoch for a
+ * {@code torch.manual_seed(seed)} run (still a function of the seed and the epoch).
  *
  * <p>The last batch of an epoch holds the remaining {@code N mod batchSize} items unless
  * {@code dropLast}, which skips it (as PyTorch does).
@@ -42,6 +45,8 @@ public final class DataLoader {
     private final boolean shuffle;
     private final long seed;
     private final boolean dropLast;
+    /** PyTorch's shuffle: the draws its generator took before the first epoch; −1 for norm4j's streams. */
+    private final long torchDrawsBefore;
 
     /** {@code dropLast = false}, as PyTorch's default. */
     public DataLoader(Dataset data, int batchSize, boolean shuffle, long seed) {
@@ -49,6 +54,24 @@ public final class DataLoader {
     }
 
     public DataLoader(Dataset data, int batchSize, boolean shuffle, long seed, boolean dropLast) {
+        this(data, batchSize, shuffle, seed, dropLast, -1);
+    }
+
+    /**
+     * PyTorch's order for {@code torch.manual_seed(seed)}: epoch e is the {@code torch.randperm(N)}
+     * PyTorch draws after {@code drawsBefore} draws (the model's initialization, e.g.
+     * {@code TorchGenerator.draws()} after {@code LeNet.buildTorchSeeded}) and e earlier epochs'
+     * permutations (N − 1 draws each), as {@code tools/d2l_lenet_pytorch.py} shuffles. The order of an
+     * epoch still depends on (seed, drawsBefore, e) alone.
+     */
+    public static DataLoader torchShuffled(Dataset data, int batchSize, long seed, long drawsBefore) {
+        if (drawsBefore < 0) {
+            throw new IllegalArgumentException("DataLoader(" + data.name() + "): drawsBefore " + drawsBefore + ", expected at least 0");
+        }
+        return new DataLoader(data, batchSize, true, seed, false, drawsBefore);
+    }
+
+    private DataLoader(Dataset data, int batchSize, boolean shuffle, long seed, boolean dropLast, long torchDrawsBefore) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("DataLoader(" + data.name() + "): batchSize " + batchSize
                     + ", expected at least 1");
@@ -58,6 +81,7 @@ public final class DataLoader {
         this.shuffle = shuffle;
         this.seed = seed;
         this.dropLast = dropLast;
+        this.torchDrawsBefore = torchDrawsBefore;
     }
 
     public Dataset dataset() {
@@ -78,6 +102,11 @@ public final class DataLoader {
     public int[] order(int epoch) {
         checkEpoch(epoch);
         int n = data.size();
+        if (shuffle && torchDrawsBefore >= 0) {
+            TorchGenerator gen = new TorchGenerator(seed);
+            gen.skip(torchDrawsBefore + (long) epoch * Math.max(0, n - 1));
+            return gen.randperm(n);
+        }
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
         if (shuffle) {

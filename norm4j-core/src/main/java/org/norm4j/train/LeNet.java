@@ -16,6 +16,7 @@ import org.norm4j.nn.norm.Convention;
 import org.norm4j.nn.norm.GroupNorm;
 import org.norm4j.nn.norm.LayerNorm;
 import org.norm4j.tensor.Rng;
+import org.norm4j.tensor.TorchGenerator;
 
 /**
  * The d2l book's LeNet with batch normalization (chapter "Batch Normalization", 2020 edition),
@@ -52,13 +53,48 @@ public final class LeNet {
      */
     public static Sequential build(Norm norm, Convention convention, Placement placement, long seed) {
         Rng rng = new Rng(seed);
-        List<Module> layers = new ArrayList<>();
         Conv2d c1 = new Conv2d(1, 6, 5), c2 = new Conv2d(6, 16, 5);
         Linear l1 = new Linear(16 * 4 * 4, 120, true, rng), l2 = new Linear(120, 84, true, rng), l3 = new Linear(84, 10, true, rng);
-        for (Module m : List.of(c1, c2)) {
-            Conv2d c = (Conv2d) m;
-            Init.torchDefault(c.bias(), Init.fans(c.weight().shape())[0], rng);
+        for (Conv2d c : List.of(c1, c2)) Init.torchDefault(c.bias(), Init.fans(c.weight().shape())[0], rng);
+        for (Module m : List.of(c1, c2, l1, l2, l3)) {
+            Parameter w = m.namedParameters().get("weight");
+            int[] fans = Init.fans(w.shape());
+            Init.xavierUniform(w, fans[0], fans[1], rng);
         }
+        return assemble(norm, convention, placement, c1, c2, l1, l2, l3);
+    }
+
+    /**
+     * The network PyTorch builds after {@code torch.manual_seed(seed)}: {@code tools/d2l.py}'s
+     * {@code lenet_bn()} (each Conv2d and Linear draws its default weight, Kaiming-uniform, then its
+     * bias, U(±1/sqrt(fanIn)), in layer order; the norms draw nothing), then d2l's Xavier-uniform
+     * on every weight in layer order: the same weights, bit for bit, from {@code gen} (a
+     * {@code TorchGenerator} of that seed), which is left where PyTorch's generator would be, so
+     * that the epochs' {@code randperm} follow ({@link org.norm4j.data.DataLoader#torchShuffled}).
+     */
+    public static Sequential buildTorchSeeded(Norm norm, Convention convention, Placement placement, TorchGenerator gen) {
+        Rng unused = new Rng(0);   // every value it gives is overwritten below
+        Conv2d c1 = new Conv2d(1, 6, 5), c2 = new Conv2d(6, 16, 5);
+        Linear l1 = new Linear(16 * 4 * 4, 120, true, unused), l2 = new Linear(120, 84, true, unused), l3 = new Linear(84, 10, true, unused);
+        List<Module> drawn = List.of(c1, c2, l1, l2, l3);
+        for (Module m : drawn) {   // construction: reset_parameters()
+            Parameter w = m.namedParameters().get("weight");
+            gen.skip(w.size());    // kaiming_uniform_(a=sqrt(5)), overwritten by Xavier below
+            double bound = 1 / Math.sqrt(Init.fans(w.shape())[0]);
+            gen.uniform(m.namedParameters().get("bias").data(), -bound, bound);
+        }
+        for (Module m : drawn) {   // d2l: nn.init.xavier_uniform_(m.weight), gain 1
+            Parameter w = m.namedParameters().get("weight");
+            int[] fans = Init.fans(w.shape());
+            double a = Math.sqrt(3.0) * Math.sqrt(2.0 / (double) (fans[0] + fans[1]));
+            gen.uniform(w.data(), -a, a);
+        }
+        return assemble(norm, convention, placement, c1, c2, l1, l2, l3);
+    }
+
+    private static Sequential assemble(Norm norm, Convention convention, Placement placement, Conv2d c1, Conv2d c2,
+                                       Linear l1, Linear l2, Linear l3) {
+        List<Module> layers = new ArrayList<>();
         layers.add(c1);
         block(layers, norm, convention, placement, 6, true);
         layers.add(new AvgPool2d(2, 2, 0));
@@ -71,13 +107,6 @@ public final class LeNet {
         layers.add(l2);
         block(layers, norm, convention, placement, 84, false);
         layers.add(l3);
-        for (Module m : layers) {
-            Parameter w = m.namedParameters().get("weight");
-            if (m instanceof Conv2d || m instanceof Linear) {
-                int[] fans = Init.fans(w.shape());
-                Init.xavierUniform(w, fans[0], fans[1], rng);
-            }
-        }
         return new Sequential(layers);
     }
 
