@@ -152,6 +152,12 @@ final class TrainCommand implements Callable<Integer> {
         Optimizer opt = optimizer(model);
         boolean exactResume = false;
         if (resume != null) {
+            String trainedWith = rngOfRun(resume.toAbsolutePath().getParent().resolve("run.json"));
+            if (trainedWith != null && !trainedWith.equals(rng.name())) {
+                throw new IllegalArgumentException("--resume " + resume + ": that run was trained with --rng " + trainedWith
+                        + " (its run.json), this one would use --rng " + rng.name() + " and shuffle differently; resume with --rng "
+                        + trainedWith);
+            }
             Map<String, String> meta = Checkpoints.load(model, resume, "LeNet with " + norm + " norm");
             int done = Integer.parseInt(meta.getOrDefault("epoch", "0"));
             startEpoch = done + 1;
@@ -340,6 +346,16 @@ final class TrainCommand implements Callable<Integer> {
         if (resume != null && !Files.isRegularFile(resume)) {
             throw new CommandLine.ParameterException(cl, "--resume: no checkpoint file " + resume);
         }
+    }
+
+    /**
+     * The --rng a run directory's run.json records: its "rng", "norm4j" for a run.json written before
+     * the option existed, null when there is no run.json (nothing to check against).
+     */
+    static String rngOfRun(Path runJson) throws java.io.IOException {
+        if (!Files.isRegularFile(runJson)) return null;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"rng\"\\s*:\\s*\"(\\w+)\"").matcher(Files.readString(runJson));
+        return m.find() ? m.group(1) : RngKind.norm4j.name();
     }
 
     private void writeRunJson(Path runDir, Path dataDir, int trainSize, int testSize) throws java.io.IOException {

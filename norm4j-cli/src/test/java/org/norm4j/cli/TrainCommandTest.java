@@ -118,6 +118,13 @@ class TrainCommandTest {
         Run bad = run(concat(new String[] {"train", "--rng", "numpy"}, common));
         assertEquals(2, bad.exit);
         assertTrue(bad.err.contains("--rng"), bad.err);
+        // resuming with the other generator would change the batch order: refused, nothing written
+        byte[] before = Files.readAllBytes(dir.resolve("own/model.safetensors"));
+        Run other = run(concat(new String[] {"train", "--resume", dir.resolve("own/model.safetensors").toString()}, common));
+        assertTrue(other.exit != 0, other.out);
+        assertTrue(other.err.contains("trained with --rng norm4j") && other.err.contains("resume with --rng norm4j"), other.err);
+        assertArrayEquals(before, Files.readAllBytes(dir.resolve("own/model.safetensors")));
+        assertTrue(Files.readString(dir.resolve("own/run.json")).contains("\"rng\": \"norm4j\""), "run.json untouched");
     }
 
     /** Precise BN works on a copy: the trained weights are those of a run without it. */
