@@ -31,6 +31,24 @@ class ParallelTest {
     }
 
     @Test
+    void fewTasksRunOnTheCallingThread() {
+        Thread caller = Thread.currentThread();
+        java.util.Set<Thread> few = java.util.concurrent.ConcurrentHashMap.newKeySet(), many = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        withThreads(2, () -> {
+            Parallel.forEach(Parallel.MIN_PARALLEL_TASKS, i -> few.add(Thread.currentThread()));
+            for (int rep = 0; rep < 50 && many.size() < 2; rep++) {
+                Parallel.forEach(64, i -> {
+                    many.add(Thread.currentThread());
+                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);   // long enough for the helper to take one
+                });
+            }
+            return null;
+        });
+        assertEquals(java.util.Set.of(caller), few, "a call of few tasks stays on the caller");
+        assertEquals(2, many.size(), "a call of many tasks uses both threads");
+    }
+
+    @Test
     void everyTaskRunsOnce() {
         for (int threads = 1; threads <= 3; threads++) {
             AtomicIntegerArray hits = new AtomicIntegerArray(1000);
@@ -88,7 +106,8 @@ class ParallelTest {
     @Test
     void normalizationsAreTheSameBitsOnOneTwoAndThreeThreads() {
         java.util.Random r = new java.util.Random(11);
-        int[][] shapes = {{1000, 37}, {300, 600}, {2, 700, 97}, {40, 5, 601}};   // several tasks each, odd widths
+        // more than Parallel.MIN_PARALLEL_TASKS tasks per call (smaller calls run inline), odd widths
+        int[][] shapes = {{1000, 37}, {2000, 600}, {3, 700, 601}, {40, 5, 6001}};
         for (int[] shape : shapes) {
             int n = org.norm4j.tensor.Shape.size(shape);
             float[] x = new float[n], dy = new float[n];
