@@ -14,7 +14,7 @@ public enum Activation {
     /** y[i] = act(y[i]) in place. */
     public void forwardInPlace(float[] y, int off, int n) {
         if (this == IDENTITY) return;
-        Parallel.forRange(n, GRAIN, (lo, hi) -> forwardRange(y, off + lo, hi - lo));
+        Parallel.forRange(n, GRAIN, (lo, hi) -> forwardRun(y, off + lo, hi - lo));
     }
 
     /**
@@ -22,10 +22,6 @@ public enum Activation {
      * each run right after writing it, while the run is in cache.
      */
     public void forwardRun(float[] y, int off, int n) {
-        forwardRange(y, off, n);
-    }
-
-    private void forwardRange(float[] y, int off, int n) {
         switch (this) {
             case IDENTITY -> { }
             case RELU -> { for (int i = off; i < off + n; i++) if (y[i] < 0f) y[i] = 0f; }   // NaN stays NaN
@@ -41,7 +37,7 @@ public enum Activation {
                 Loops.get().sigmoid(y, lo, x, lo, hi - lo);
             } else {
                 System.arraycopy(x, lo, y, lo, hi - lo);
-                forwardRange(y, lo, hi - lo);
+                forwardRun(y, lo, hi - lo);
             }
         });
     }

@@ -172,15 +172,22 @@ public final class Normalization {
         Parallel.forRange(rows, Parallel.grain(len, TASK_ELEMENTS), (r0, r1) -> {
             double[] acc = new double[2];
             for (int r = r0; r < r1; r++) {
-                int off = xOff + r * len;
-                float shift = (float) (l.sum(x, off, len) / len);
-                acc[0] = 0;
-                acc[1] = 0;
-                l.sumShifted(acc, x, off, len, shift);
-                mean[r] = shift + acc[0] / len;
-                m2[r] = Math.max(0, acc[1] - acc[0] * acc[0] / len);
+                rowMoments(l, acc, x, xOff + r * len, len);
+                mean[r] = acc[0];
+                m2[r] = acc[1];
             }
         });
+    }
+
+    /** acc = {mean, m2} of the len floats at off: the shift from a first pass, then the shifted sums. */
+    private static void rowMoments(Loops l, double[] acc, float[] x, int off, int len) {
+        float shift = (float) (l.sum(x, off, len) / len);
+        acc[0] = 0;
+        acc[1] = 0;
+        l.sumShifted(acc, x, off, len, shift);
+        double s1 = acc[0];
+        acc[0] = shift + s1 / len;
+        acc[1] = Math.max(0, acc[1] - s1 * s1 / len);
     }
 
     // ---- apply ---------------------------------------------------------------------------
@@ -237,12 +244,9 @@ public final class Normalization {
                 int off = xOff + r * len;
                 double inv;
                 if (mean != null) {
-                    float shift = (float) (l.sum(x, off, len) / len);
-                    acc[0] = 0;
-                    acc[1] = 0;
-                    l.sumShifted(acc, x, off, len, shift);
-                    double mu = shift + acc[0] / len, m2 = Math.max(0, acc[1] - acc[0] * acc[0] / len);
-                    inv = 1 / Math.sqrt(m2 / len + eps);
+                    rowMoments(l, acc, x, off, len);
+                    double mu = acc[0];
+                    inv = 1 / Math.sqrt(acc[1] / len + eps);
                     mean[r] = mu;
                     center[r] = (float) mu;
                     corr[r] = (float) ((center[r] - mu) * inv);
