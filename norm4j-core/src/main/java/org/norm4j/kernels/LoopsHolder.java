@@ -9,6 +9,7 @@ final class LoopsHolder {
     static final Loops VECTOR = loadVector();
     static final Loops INSTANCE = Boolean.getBoolean("norm4j.scalar") || VECTOR == null ? ScalarLoops.INSTANCE : VECTOR;
     static final DirectConv DIRECT_CONV = INSTANCE == VECTOR ? load("org.norm4j.kernels.vector.VectorDirectConv", DirectConv.class) : null;
+    static final LaneConv LANE_CONV = INSTANCE == VECTOR ? load("org.norm4j.kernels.vector.VectorLaneConv", LaneConv.class) : null;
 
     private LoopsHolder() {}
 

@@ -4,6 +4,8 @@ import org.norm4j.autograd.Autograd;
 import org.norm4j.kernels.Conv;
 import org.norm4j.kernels.DirectConv;
 import org.norm4j.kernels.Gemm;
+import org.norm4j.kernels.LaneConv;
+import org.norm4j.kernels.Loops;
 import org.norm4j.kernels.Parallel;
 import org.norm4j.kernels.Scratch;
 import org.norm4j.tensor.Tensor;
@@ -20,9 +22,10 @@ import org.norm4j.tensor.Workspace;
  * chunk's dy gathered to [Cog, (j, p)]: dW_chunk = dyT·colᵀ, dcol = Wᵀ·dyT then col2im into dx,
  * db_chunk = Σ dy; the chunks' dW and db are added in chunk order.
  *
- * <p>Small stride-1 layers (LeNet's) go through {@link DirectConv} instead, chunk by chunk, when the
- * Vector API is present: forward always, dW and db when the layer has few taps; dx keeps the
- * GEMM + col2im.
+ * <p>Small stride-1 layers (LeNet's) take a vector kernel instead, chunk by chunk, when the Vector
+ * API is present: those with many taps (LeNet's conv2) {@link LaneConv}, the batch in the lanes,
+ * forward and every gradient; the others {@link DirectConv}, shifted rows: forward always, dW and
+ * db when the layer has few taps (LeNet's conv1), dx with GEMM + col2im.
  *
  * <p>Chunks hold about {@value #COLUMN_FLOATS} column floats (a few images of LeNet; one for a
  * large image), fixed by the shape alone: the chunks run on {@link Parallel}'s threads and the
@@ -39,6 +42,8 @@ public final class Convolution {
      * layer (25) gains 1.5×, its second (150) is faster with im2col + GEMM (measured, docs/benchmarks.md).
      */
     static final int DIRECT_BACKWARD_MAX_TAPS = 32;
+    /** Lane groups per chunk on the {@link LaneConv} path: 32 images with 16 lanes, 8 tasks for a batch of 256. */
+    static final int LANE_GROUPS = 2;
 
     private Convolution() {}
 
@@ -47,17 +52,20 @@ public final class Convolution {
 
     /** The shapes behind one call, and how the batch is chunked. */
     private record Plan(int n, int cin, int h, int w, int cout, int kH, int kW, int outH, int outW, int groups,
-                        int cig, int cog, int k, int p, int perChunk, int chunks, Geometry g, DirectConv.Shape direct) {
+                        int cig, int cog, int k, int p, int perChunk, int chunks, Geometry g, DirectConv.Shape direct,
+                        DirectConv.Shape lanes) {
         static Plan of(int[] xs, int[] ws, Geometry g) {
             int n = xs[0], cin = xs[1], h = xs[2], w = xs[3], cout = ws[0], kH = ws[2], kW = ws[3];
             int outH = Conv.outSize(h, kH, g.strideH(), g.padH(), g.dilH()), outW = Conv.outSize(w, kW, g.strideW(), g.padW(), g.dilW());
             int cig = cin / g.groups(), cog = cout / g.groups(), k = cig * kH * kW, p = outH * outW;
-            int perChunk = (int) Math.max(1, Math.min(n, COLUMN_FLOATS / Math.max(1L, (long) k * p)));
-            int chunks = n == 0 ? 0 : (n + perChunk - 1) / perChunk;
             DirectConv.Shape shape = new DirectConv.Shape(cin, h, w, cout, kH, kW, g.padH(), g.padW());
-            boolean direct = DirectConv.suits(g.strideH(), g.strideW(), g.dilH(), g.dilW(), g.groups(), shape);
+            boolean lanes = DIRECT_ENABLED && LaneConv.suits(g.strideH(), g.strideW(), g.dilH(), g.dilW(), g.groups(), shape);
+            boolean direct = DIRECT_ENABLED && !lanes && DirectConv.suits(g.strideH(), g.strideW(), g.dilH(), g.dilW(), g.groups(), shape);
+            int perChunk = lanes ? LANE_GROUPS * LaneConv.get().lanes()
+                    : (int) Math.max(1, Math.min(n, COLUMN_FLOATS / Math.max(1L, (long) k * p)));
+            int chunks = n == 0 ? 0 : (n + perChunk - 1) / perChunk;
             return new Plan(n, cin, h, w, cout, kH, kW, outH, outW, g.groups(), cig, cog, k, p, perChunk, chunks, g,
-                    direct && DIRECT_ENABLED ? shape : null);
+                    direct ? shape : null, lanes ? shape : null);
         }
 
         int first(int chunk) {
@@ -97,6 +105,10 @@ public final class Convolution {
     }
 
     private static void forwardChunk(Plan pl, int chunk, float[] x, float[] wd, float[] b, float[] y) {
+        if (pl.lanes != null) {
+            LaneConv.get().forward(y, x, wd, b, pl.first(chunk), pl.images(chunk), pl.lanes);
+            return;
+        }
         if (pl.direct != null) {
             DirectConv.get().forward(y, x, wd, b, pl.first(chunk), pl.images(chunk), pl.direct);
             return;
@@ -122,13 +134,18 @@ public final class Convolution {
 
     private static void backward(Plan pl, float[] xd, float[] wd, float[] dy, float[] dx, float[] dW, float[] dB) {
         int wSize = pl.cout * pl.k;
-        boolean directDw = pl.direct != null && pl.k <= DIRECT_BACKWARD_MAX_TAPS;
+        boolean directDw = pl.lanes != null || pl.direct != null && pl.k <= DIRECT_BACKWARD_MAX_TAPS;
         float[][] dWParts = dW == null || directDw ? null : new float[pl.chunks][];
         double[][] dWSums = dW == null || !directDw ? null : new double[pl.chunks][];
         double[][] dBParts = dB == null ? null : new double[pl.chunks][];
         Parallel.forEach(pl.chunks, chunk -> {
             if (dBParts != null) dBParts[chunk] = new double[pl.cout];
             double[] dBPart = dBParts == null ? null : dBParts[chunk];
+            if (pl.lanes != null) {
+                if (dWSums != null) dWSums[chunk] = new double[wSize];
+                LaneConv.get().backward(dWSums == null ? null : dWSums[chunk], dBPart, dx, dy, xd, wd, pl.first(chunk), pl.images(chunk), pl.lanes);
+                return;
+            }
             if (directDw) {
                 if (dWSums != null) dWSums[chunk] = new double[wSize];
                 if (dWSums != null || dBPart != null) {
@@ -165,11 +182,7 @@ public final class Convolution {
                 for (int co = 0; co < pl.cog; co++) {
                     int src = ((pl.first(chunk) + j) * pl.cout + gr * pl.cog + co) * p;
                     System.arraycopy(dy, src, dyT, co * ld + j * p, p);
-                    if (dB != null) {
-                        double s = 0;
-                        for (int q = 0; q < p; q++) s += dy[src + q];
-                        dB[gr * pl.cog + co] += s;
-                    }
+                    if (dB != null) dB[gr * pl.cog + co] += Loops.get().sum(dy, src, p);
                 }
             }
             if (dW != null) {

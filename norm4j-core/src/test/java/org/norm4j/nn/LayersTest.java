@@ -77,7 +77,27 @@ class LayersTest {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2})
     void conv2dChunkedBatchAgainstDirectSumsOnOneAndTwoThreads(int dil) {
-        int n = 5, cin = 2, h = 70, w = 70, cout = 3, kh = 3, kw = 3, pad = 1;
+        checkConvAgainstDirectSums(5, 2, 70, 70, 3, 3, 3, 1, dil);
+    }
+
+    /**
+     * Layers with many taps go through the batch-in-lanes kernel where the Vector API is present
+     * ({@link org.norm4j.kernels.LaneConv}): batches that end in a partial lane group (37 = 2·16 + 5)
+     * and a one-image batch, rows whose output width is not a multiple of four, padding of 0 to 2,
+     * channel counts that are not multiples of four, LeNet's conv2.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+            "37, 4, 9, 11, 5, 5, 5, 0", "37, 3, 7, 6, 6, 5, 5, 2", "1, 8, 6, 5, 3, 3, 3, 1", "33, 6, 12, 12, 16, 5, 5, 0"})
+    void conv2dManyTapsAgainstDirectSumsOnOneAndTwoThreads(int n, int cin, int h, int w, int cout, int kh, int kw, int pad) {
+        org.norm4j.kernels.DirectConv.Shape shape = new org.norm4j.kernels.DirectConv.Shape(cin, h, w, cout, kh, kw, pad, pad);
+        if (org.norm4j.kernels.LaneConv.get() != null) {
+            assertTrue(org.norm4j.kernels.LaneConv.suits(1, 1, 1, 1, 1, shape), "the lane kernel serves " + shape);
+        }
+        checkConvAgainstDirectSums(n, cin, h, w, cout, kh, kw, pad, 1);
+    }
+
+    private void checkConvAgainstDirectSums(int n, int cin, int h, int w, int cout, int kh, int kw, int pad, int dil) {
         Convolution.Geometry g = new Convolution.Geometry(1, 1, pad, pad, dil, dil, 1);
         Conv2d conv = new Conv2d(cin, cout, kh, kw, g, true, new Rng(5));
         Tensor x = GradCheck.random(rnd, n, cin, h, w).requiresGrad(true);

@@ -24,6 +24,7 @@ public final class VectorDirectConv implements DirectConv {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int VL = F.length();
+    private static final VectorLoops LOOPS = VectorLoops.INSTANCE;
 
     /** The padded geometry of each shape met, computed once (a network has a few; every chunk of every step asks). */
     private static final java.util.concurrent.ConcurrentHashMap<Shape, Geo> GEOMETRY = new java.util.concurrent.ConcurrentHashMap<>();
@@ -146,11 +147,7 @@ public final class VectorDirectConv implements DirectConv {
             for (int co = 0; co < cout; co++) {
                 int src = ((i0 + img) * cout + co) * hw, dst = (img * g.coutE + co) * g.len;
                 for (int r = 0; r < outH; r++) System.arraycopy(dy, src + r * outW, dys, dst + r * g.pw, outW);
-                if (dB != null) {
-                    double sum = 0;
-                    for (int q = 0; q < hw; q++) sum += dy[src + q];
-                    dB[co] += sum;
-                }
+                if (dB != null) dB[co] += LOOPS.sum(dy, src, hw);
             }
         }
         if (dW != null) {

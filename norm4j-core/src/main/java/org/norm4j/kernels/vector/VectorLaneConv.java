@@ -1,0 +1,340 @@
+package org.norm4j.kernels.vector;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.norm4j.kernels.DirectConv.Shape;
+import org.norm4j.kernels.LaneConv;
+import org.norm4j.kernels.Scratch;
+
+/**
+ * {@link LaneConv} on Vector API lanes: L = {@code SPECIES_PREFERRED.length()} images per group.
+ * Layouts, per group, every position a vector of L floats (lane = image):
+ * <ul>
+ *   <li>xT [Cin, PH, PW]: the input zero-padded (PH = H + 2·pH, PW = W + 2·pW), then a zeroed tail
+ *       for the reads of the last row's extra positions;</li>
+ *   <li>yT [Cout↑4, OH, OW↑4]: the output, rows rounded up to four positions (extra ones dropped);</li>
+ *   <li>dyT [Cout↑4, OH, PWd]: dy with kW − 1 zero columns on the left and zeros to PWd = W↑4 + pW + kW − 1
+ *       on the right, so that dx's taps read zeros where no output was;</li>
+ *   <li>dxT [Cin↑4, H, W↑4].</li>
+ * </ul>
+ * Weights are laid out tap-major with the output channels of the block side by side (zero
+ * channels pad to four): forward taps t = (ci, ki, kj), dx taps (ki, co, kj) so that the taps of
+ * one dx row (the ki whose dy row exists) are a contiguous range. dW accumulates in float lanes over
+ * the call's groups, then each (co, t) folds its lanes into double. Scratch slots 2–5.
+ */
+public final class VectorLaneConv implements LaneConv {
+    public static final VectorLaneConv INSTANCE = new VectorLaneConv();
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = F.length();
+    private static final VectorLoops LOOPS = VectorLoops.INSTANCE;
+
+    private static final java.util.concurrent.ConcurrentHashMap<Shape, Geo> GEOMETRY = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private VectorLaneConv() {}
+
+    @Override
+    public int lanes() {
+        return VL;
+    }
+
+    /** The layouts of one shape, computed once. */
+    private record Geo(int ph, int pw, int oh, int ow, int owP, int wP, int pwd, int coutP, int cinP, int k, int kP,
+                       int[] offs, int[] offsDx, int[] xb, int[] yb, int[] inPos, int[] outPos, int[] dxPos, int[] inIdx, int[] outIdx) {
+        static Geo of(Shape s) {
+            int ph = s.h() + 2 * s.pH(), pw = s.w() + 2 * s.pW(), oh = s.outH(), ow = s.outW();
+            int owP = (ow + 3) / 4 * 4, wP = (s.w() + 3) / 4 * 4, pwd = wP + s.pW() + s.kW() - 1;
+            int k = s.k(), kP = (k + 3) / 4 * 4;
+            int[] offs = new int[k], offsDx = new int[s.kH() * s.cout() * s.kW()];
+            for (int ci = 0, t = 0; ci < s.cin(); ci++) {
+                for (int ki = 0; ki < s.kH(); ki++) {
+                    for (int kj = 0; kj < s.kW(); kj++) offs[t++] = ((ci * ph + ki) * pw + kj) * VL;
+                }
+            }
+            for (int ki = 0, t = 0; ki < s.kH(); ki++) {
+                for (int co = 0; co < s.cout(); co++) {
+                    for (int kj = 0; kj < s.kW(); kj++) offsDx[t++] = ((co * oh + s.pH() - ki) * pwd + s.pW() + s.kW() - 1 - kj) * VL;
+                }
+            }
+            int[] xb = new int[oh * ow], yb = new int[oh * ow];
+            for (int r = 0, p = 0; r < oh; r++) {
+                for (int c = 0; c < ow; c++, p++) {
+                    xb[p] = (r * pw + c) * VL;
+                    yb[p] = (r * pwd + c + s.kW() - 1) * VL;
+                }
+            }
+            int[] inPos = new int[s.h() * s.w()], outPos = new int[oh * ow], dxPos = new int[s.h() * s.w()];
+            for (int r = 0, p = 0; r < s.h(); r++) {
+                for (int c = 0; c < s.w(); c++, p++) {
+                    inPos[p] = ((r + s.pH()) * pw + c + s.pW()) * VL;
+                    dxPos[p] = (r * wP + c) * VL;
+                }
+            }
+            for (int r = 0, p = 0; r < oh; r++) {
+                for (int c = 0; c < ow; c++, p++) outPos[p] = (r * owP + c) * VL;
+            }
+            int[] inIdx = new int[VL], outIdx = new int[VL];   // image j's plane, a lane group's images side by side
+            for (int j = 0; j < VL; j++) {
+                inIdx[j] = j * s.cin() * s.h() * s.w();
+                outIdx[j] = j * s.cout() * oh * ow;
+            }
+            return new Geo(ph, pw, oh, ow, owP, wP, pwd, (s.cout() + 3) / 4 * 4, (s.cin() + 3) / 4 * 4, k, kP,
+                    offs, offsDx, xb, yb, inPos, outPos, dxPos, inIdx, outIdx);
+        }
+
+        int xtSize(Shape s) {
+            return (s.cin() * ph * pw + owP - ow) * VL;
+        }
+
+        int dytSize() {
+            return coutP * oh * pwd * VL;
+        }
+    }
+
+    /** xT of the n images from i0 (n ≤ VL; missing lanes zero). */
+    private static void inputToLanes(float[] xT, float[] x, int i0, int n, Shape s, Geo g) {
+        int hw = s.h() * s.w(), size = g.xtSize(s), plane = g.ph * g.pw * VL;
+        if (s.pH() != 0 || s.pW() != 0 || n < VL) java.util.Arrays.fill(xT, 0, size, 0f);
+        else java.util.Arrays.fill(xT, s.cin() * plane, size, 0f);
+        for (int ci = 0; ci < s.cin(); ci++) toLanes(xT, ci * plane, g.inPos, x, (i0 * s.cin() + ci) * hw, hw, n, g.inIdx);
+    }
+
+    /**
+     * One plane of n images (n ≤ VL, planes idx[j] apart from src + sOff) into the lanes:
+     * lanes[lOff + pos[p] + j] = src[sOff + idx[j] + p]. A full group reads each position's lanes
+     * with one gather across the images and stores them whole; scattering instead, one image at a
+     * time, was 3× slower (scatters to addresses 4 KiB apart alias in L1).
+     */
+    private static void toLanes(float[] lanes, int lOff, int[] pos, float[] src, int sOff, int n, int count, int[] idx) {
+        for (int p = 0; p < n; p++) {
+            int d = lOff + pos[p];
+            if (count == VL) {
+                FloatVector.fromArray(F, src, sOff + p, idx, 0).intoArray(lanes, d);
+            } else {
+                for (int j = 0; j < count; j++) lanes[d + j] = src[sOff + p + idx[j]];
+            }
+        }
+    }
+
+    /**
+     * Image j's plane out of its lane: dst[dOff + p] = lanes[lOff + pos[p]] + add, or += that when
+     * {@code accumulate}. Reads a vector of positions with one gather (a vector apart: no
+     * aliasing) and writes it contiguously.
+     */
+    private static void fromLanes(float[] dst, int dOff, float[] lanes, int lOff, int[] pos, int n, float add, boolean accumulate) {
+        int p = 0;
+        for (; p <= n - VL; p += VL) {
+            FloatVector v = FloatVector.fromArray(F, lanes, lOff, pos, p).add(add);
+            if (accumulate) v = v.add(FloatVector.fromArray(F, dst, dOff + p));
+            v.intoArray(dst, dOff + p);
+        }
+        for (; p < n; p++) dst[dOff + p] = accumulate ? dst[dOff + p] + (lanes[lOff + pos[p]] + add) : lanes[lOff + pos[p]] + add;
+    }
+
+    @Override
+    public void forward(float[] y, float[] x, float[] w, float[] b, int i0, int m, Shape s) {
+        Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
+        int k = g.k, cout = s.cout(), plane = g.oh * g.owP * VL, outImg = cout * g.oh * g.ow;
+        float[] xT = Scratch.floats(2, g.xtSize(s)), yT = Scratch.floats(3, g.coutP * plane);
+        float[] wT = Scratch.floats(5, k * g.coutP);
+        java.util.Arrays.fill(wT, 0, k * g.coutP, 0f);
+        for (int co = 0; co < cout; co++) {
+            for (int t = 0; t < k; t++) wT[t * g.coutP + co] = w[co * k + t];
+        }
+        for (int g0 = 0; g0 < m; g0 += VL) {
+            int n = Math.min(VL, m - g0);
+            inputToLanes(xT, x, i0 + g0, n, s, g);
+            for (int co = 0; co < g.coutP; co += 4) {
+                for (int r = 0; r < g.oh; r++) {
+                    for (int c = 0; c < g.owP; c += 4) {
+                        block(yT, co * plane + (r * g.owP + c) * VL, plane, xT, (r * g.pw + c) * VL, g.offs, 0, k, wT, co, g.coutP);
+                    }
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                for (int co = 0; co < cout; co++) {
+                    fromLanes(y, ((i0 + g0 + j) * cout + co) * g.oh * g.ow, yT, co * plane + j, g.outPos, g.oh * g.ow, b == null ? 0f : b[co], false);
+                }
+            }
+        }
+    }
+
+    /**
+     * Four channels by four positions: out[o + c·ostride + q·VL + ·] = Σ_{t0 ≤ t < t1} wT[wOff + t·cp + c]·in[base + offs[t] + q·VL + ·].
+     * The accumulators live in this one loop (JDK 17 boxes vectors carried through nested loops).
+     */
+    private static void block(float[] out, int o, int ostride, float[] in, int base, int[] offs, int t0, int t1, float[] wT, int wOff, int cp) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int t = t0; t < t1; t++) {
+            int at = base + offs[t], wt = wOff + t * cp;
+            FloatVector x0 = FloatVector.fromArray(F, in, at), x1 = FloatVector.fromArray(F, in, at + VL);
+            FloatVector x2 = FloatVector.fromArray(F, in, at + 2 * VL), x3 = FloatVector.fromArray(F, in, at + 3 * VL);
+            FloatVector u = FloatVector.broadcast(F, wT[wt]);
+            a00 = x0.fma(u, a00);
+            a01 = x1.fma(u, a01);
+            a02 = x2.fma(u, a02);
+            a03 = x3.fma(u, a03);
+            u = FloatVector.broadcast(F, wT[wt + 1]);
+            a10 = x0.fma(u, a10);
+            a11 = x1.fma(u, a11);
+            a12 = x2.fma(u, a12);
+            a13 = x3.fma(u, a13);
+            u = FloatVector.broadcast(F, wT[wt + 2]);
+            a20 = x0.fma(u, a20);
+            a21 = x1.fma(u, a21);
+            a22 = x2.fma(u, a22);
+            a23 = x3.fma(u, a23);
+            u = FloatVector.broadcast(F, wT[wt + 3]);
+            a30 = x0.fma(u, a30);
+            a31 = x1.fma(u, a31);
+            a32 = x2.fma(u, a32);
+            a33 = x3.fma(u, a33);
+        }
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + VL);
+        a02.intoArray(out, o + 2 * VL);
+        a03.intoArray(out, o + 3 * VL);
+        o += ostride;
+        a10.intoArray(out, o);
+        a11.intoArray(out, o + VL);
+        a12.intoArray(out, o + 2 * VL);
+        a13.intoArray(out, o + 3 * VL);
+        o += ostride;
+        a20.intoArray(out, o);
+        a21.intoArray(out, o + VL);
+        a22.intoArray(out, o + 2 * VL);
+        a23.intoArray(out, o + 3 * VL);
+        o += ostride;
+        a30.intoArray(out, o);
+        a31.intoArray(out, o + VL);
+        a32.intoArray(out, o + 2 * VL);
+        a33.intoArray(out, o + 3 * VL);
+    }
+
+    @Override
+    public void backward(double[] dW, double[] dB, float[] dx, float[] dy, float[] x, float[] w, int i0, int m, Shape s) {
+        Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
+        int k = g.k, cout = s.cout(), cin = s.cin(), outImg = cout * g.oh * g.ow, dyPlane = g.oh * g.pwd * VL;
+        if (dB != null) {
+            for (int img = 0; img < m; img++) {
+                for (int co = 0; co < cout; co++) dB[co] += LOOPS.sum(dy, ((i0 + img) * cout + co) * g.oh * g.ow, g.oh * g.ow);
+            }
+        }
+        if (dW == null && dx == null) return;
+        float[] dyT = Scratch.floats(3, g.dytSize());
+        int accSize = g.coutP * g.kP * VL, wdSize = g.offsDx.length * g.cinP;
+        float[] work = Scratch.floats(5, accSize + wdSize);   // dW lanes, then the dx weights
+        java.util.Arrays.fill(work, 0, accSize + wdSize, 0f);
+        if (dx != null) {
+            for (int ki = 0, t = 0; ki < s.kH(); ki++) {
+                for (int co = 0; co < cout; co++) {
+                    for (int kj = 0; kj < s.kW(); kj++, t++) {
+                        for (int ci = 0; ci < cin; ci++) work[accSize + t * g.cinP + ci] = w[((co * cin + ci) * s.kH() + ki) * s.kW() + kj];
+                    }
+                }
+            }
+        }
+        float[] xT = dW == null ? null : Scratch.floats(2, g.xtSize(s));
+        int dxPlane = s.h() * g.wP * VL;
+        float[] dxT = dx == null ? null : Scratch.floats(4, g.cinP * dxPlane);
+        for (int g0 = 0; g0 < m; g0 += VL) {
+            int n = Math.min(VL, m - g0);
+            java.util.Arrays.fill(dyT, 0, cout * dyPlane, 0f);
+            for (int co = 0; co < cout; co++) toLanes(dyT, co * dyPlane, g.yb, dy, ((i0 + g0) * cout + co) * g.oh * g.ow, g.oh * g.ow, n, g.outIdx);
+            if (dW != null) {
+                inputToLanes(xT, x, i0 + g0, n, s, g);
+                for (int co = 0; co < g.coutP; co += 4) {
+                    for (int t = 0; t < g.kP; t += 4) {
+                        weightBlock(work, (co * g.kP + t) * VL, g.kP * VL, dyT, co * dyPlane, dyPlane, xT, g.xb, g.yb, g.oh * g.ow,
+                                g.offs[Math.min(t, k - 1)], g.offs[Math.min(t + 1, k - 1)], g.offs[Math.min(t + 2, k - 1)], g.offs[Math.min(t + 3, k - 1)]);
+                    }
+                }
+            }
+            if (dx != null) {
+                int taps = cout * s.kW();
+                for (int ci = 0; ci < g.cinP; ci += 4) {
+                    for (int r = 0; r < s.h(); r++) {
+                        int kiLo = Math.max(0, r + s.pH() - g.oh + 1), kiHi = Math.min(s.kH() - 1, r + s.pH());
+                        int t0 = kiLo * taps, t1 = Math.max(t0, (kiHi + 1) * taps);
+                        for (int c = 0; c < g.wP; c += 4) {
+                            block(dxT, ci * dxPlane + (r * g.wP + c) * VL, dxPlane, dyT, (r * g.pwd + c) * VL, g.offsDx, t0, t1, work, accSize + ci, g.cinP);
+                        }
+                    }
+                }
+                int hw = s.h() * s.w();
+                for (int j = 0; j < n; j++) {
+                    for (int ci = 0; ci < cin; ci++) fromLanes(dx, ((i0 + g0 + j) * cin + ci) * hw, dxT, ci * dxPlane + j, g.dxPos, hw, 0f, true);
+                }
+            }
+        }
+        if (dW != null) {
+            for (int co = 0; co < cout; co++) {
+                for (int t = 0; t < k; t++) {
+                    int a = (co * g.kP + t) * VL;
+                    double sum = 0;
+                    for (int l = 0; l < VL; l++) sum += work[a + l];
+                    dW[co * k + t] += sum;
+                }
+            }
+        }
+    }
+
+    /**
+     * acc[a0 + c·cs + j·VL + ·] += Σ_p dyT[d0 + c·ds + yb[p] + ·]·xT[xb[p] + o_j + ·] for four channels c
+     * and four taps j (lane by lane).
+     */
+    private static void weightBlock(float[] acc, int a0, int cs, float[] dyT, int d0, int ds, float[] xT, int[] xb, int[] yb, int n,
+                                    int o0, int o1, int o2, int o3) {
+        int a1 = a0 + cs, a2 = a1 + cs, a3 = a2 + cs;
+        FloatVector s00 = FloatVector.fromArray(F, acc, a0), s01 = FloatVector.fromArray(F, acc, a0 + VL);
+        FloatVector s02 = FloatVector.fromArray(F, acc, a0 + 2 * VL), s03 = FloatVector.fromArray(F, acc, a0 + 3 * VL);
+        FloatVector s10 = FloatVector.fromArray(F, acc, a1), s11 = FloatVector.fromArray(F, acc, a1 + VL);
+        FloatVector s12 = FloatVector.fromArray(F, acc, a1 + 2 * VL), s13 = FloatVector.fromArray(F, acc, a1 + 3 * VL);
+        FloatVector s20 = FloatVector.fromArray(F, acc, a2), s21 = FloatVector.fromArray(F, acc, a2 + VL);
+        FloatVector s22 = FloatVector.fromArray(F, acc, a2 + 2 * VL), s23 = FloatVector.fromArray(F, acc, a2 + 3 * VL);
+        FloatVector s30 = FloatVector.fromArray(F, acc, a3), s31 = FloatVector.fromArray(F, acc, a3 + VL);
+        FloatVector s32 = FloatVector.fromArray(F, acc, a3 + 2 * VL), s33 = FloatVector.fromArray(F, acc, a3 + 3 * VL);
+        for (int p = 0; p < n; p++) {
+            int xp = xb[p], dp = d0 + yb[p];
+            FloatVector x0 = FloatVector.fromArray(F, xT, xp + o0), x1 = FloatVector.fromArray(F, xT, xp + o1);
+            FloatVector x2 = FloatVector.fromArray(F, xT, xp + o2), x3 = FloatVector.fromArray(F, xT, xp + o3);
+            FloatVector u = FloatVector.fromArray(F, dyT, dp);
+            s00 = x0.fma(u, s00);
+            s01 = x1.fma(u, s01);
+            s02 = x2.fma(u, s02);
+            s03 = x3.fma(u, s03);
+            u = FloatVector.fromArray(F, dyT, dp + ds);
+            s10 = x0.fma(u, s10);
+            s11 = x1.fma(u, s11);
+            s12 = x2.fma(u, s12);
+            s13 = x3.fma(u, s13);
+            u = FloatVector.fromArray(F, dyT, dp + 2 * ds);
+            s20 = x0.fma(u, s20);
+            s21 = x1.fma(u, s21);
+            s22 = x2.fma(u, s22);
+            s23 = x3.fma(u, s23);
+            u = FloatVector.fromArray(F, dyT, dp + 3 * ds);
+            s30 = x0.fma(u, s30);
+            s31 = x1.fma(u, s31);
+            s32 = x2.fma(u, s32);
+            s33 = x3.fma(u, s33);
+        }
+        s00.intoArray(acc, a0);
+        s01.intoArray(acc, a0 + VL);
+        s02.intoArray(acc, a0 + 2 * VL);
+        s03.intoArray(acc, a0 + 3 * VL);
+        s10.intoArray(acc, a1);
+        s11.intoArray(acc, a1 + VL);
+        s12.intoArray(acc, a1 + 2 * VL);
+        s13.intoArray(acc, a1 + 3 * VL);
+        s20.intoArray(acc, a2);
+        s21.intoArray(acc, a2 + VL);
+        s22.intoArray(acc, a2 + 2 * VL);
+        s23.intoArray(acc, a2 + 3 * VL);
+        s30.intoArray(acc, a3);
+        s31.intoArray(acc, a3 + VL);
+        s32.intoArray(acc, a3 + 2 * VL);
+        s33.intoArray(acc, a3 + 3 * VL);
+    }
+}
