@@ -59,6 +59,11 @@ public final class Autograd {
         if (needsGrad(inputs)) output.setGradFn(new Node(opName, backward, inputs.clone()));
     }
 
+    /** The same for a backward that assigns into gradient buffers made for it ({@link Node.Assigning}). */
+    public static void record(Tensor output, String opName, Node.Assigning backward, Tensor... inputs) {
+        record(output, opName, (Node.Backward) backward, inputs);
+    }
+
     /** Back-propagates {@code seed} (the gradient of {@code root}) to every leaf that requires grad. */
     public static void backward(Tensor root, float[] seed) {
         if (!root.requiresGrad()) {
@@ -77,12 +82,25 @@ public final class Autograd {
             float[] dOut = grads.remove(t);
             if (dOut == null) continue;   // nothing flowed into this tensor
             float[][] dInputs = new float[node.inputs.length][];
+            boolean assigning = node.backward instanceof Node.Assigning;
+            boolean[] fresh = new boolean[node.inputs.length];
             for (int k = 0; k < node.inputs.length; k++) {
                 Tensor in = node.inputs[k];
                 if (in == null || !in.requiresGrad()) continue;
-                dInputs[k] = in.isLeaf() ? in.gradBuffer() : grads.computeIfAbsent(in, x -> Workspace.zeroed(x.size()));
+                if (in.isLeaf()) {
+                    dInputs[k] = in.gradBuffer();
+                    continue;
+                }
+                float[] g = grads.get(in);
+                if (g == null) {   // the first gradient into this tensor: an op that assigns needs no zeros
+                    fresh[k] = assigning && onlyOnce(node.inputs, k);
+                    g = fresh[k] ? Workspace.uninitialized(in.size()) : Workspace.zeroed(in.size());
+                    grads.put(in, g);
+                }
+                dInputs[k] = g;
             }
-            node.backward.apply(dOut, dInputs);
+            if (assigning) ((Node.Assigning) node.backward).apply(dOut, dInputs, fresh);
+            else node.backward.apply(dOut, dInputs);
             node.released = true;
         }
     }
@@ -112,6 +130,12 @@ public final class Autograd {
             }
         }
         return order;
+    }
+
+    /** Whether inputs[k] is not also another input of the same op (whose gradient would go into the same buffer). */
+    private static boolean onlyOnce(Tensor[] inputs, int k) {
+        for (int j = 0; j < inputs.length; j++) if (j != k && inputs[j] == inputs[k]) return false;
+        return true;
     }
 
     private static void accumulate(float[] into, float[] g) {

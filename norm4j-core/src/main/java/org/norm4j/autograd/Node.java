@@ -32,4 +32,20 @@ public final class Node {
          */
         void apply(float[] dOut, float[][] dInputs);
     }
+
+    /**
+     * A backward that can also assign. {@code fresh[k]} says dInputs[k] is a buffer made for this
+     * call whose contents are garbage: the op writes every element of it (=) instead of adding
+     * (+=), which spares the zeroing of the buffer and a read of it. A buffer another op has
+     * already written into, or a leaf's gradient, is never fresh.
+     */
+    @FunctionalInterface
+    public interface Assigning extends Backward {
+        void apply(float[] dOut, float[][] dInputs, boolean[] fresh);
+
+        @Override
+        default void apply(float[] dOut, float[][] dInputs) {
+            apply(dOut, dInputs, new boolean[dInputs.length]);
+        }
+    }
 }

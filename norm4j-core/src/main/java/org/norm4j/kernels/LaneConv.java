@@ -35,9 +35,9 @@ public interface LaneConv {
 
     /**
      * The m images' gradients, each if not null: dW[co·k + t] += and dB[co] += (double partials of
-     * this call), dx[img, ·] += (NCHW, added to what is there).
+     * this call), dx[img, ·] (NCHW: assigned when {@code assignDx}, its old contents unread; else added to).
      */
-    void backward(double[] dW, double[] dB, float[] dx, float[] dy, float[] x, float[] w, int i0, int m, DirectConv.Shape s);
+    void backward(double[] dW, double[] dB, float[] dx, boolean assignDx, float[] dy, float[] x, float[] w, int i0, int m, DirectConv.Shape s);
 
     /** Whether this kernel serves the layer: stride 1, dilation 1, one group, many taps, padding below the kernel, groups that fit. */
     static boolean suits(int strideH, int strideW, int dilH, int dilW, int groups, DirectConv.Shape s) {

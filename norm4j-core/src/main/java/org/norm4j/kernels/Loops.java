@@ -29,8 +29,14 @@ public interface Loops {
     void dotShifted(double[] acc, float[] dy, int dyOff, float[] x, int xOff, int n, float center);
 
     /** dx[i] += coefDy·dy[i] + coefX·(x[i] − center) + coefK. */
+    default void affineBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                float coefDy, float coefX, float center, float coefK) {
+        affineBackward(dx, dxOff, dy, dyOff, x, xOff, n, coefDy, coefX, center, coefK, false);
+    }
+
+    /** The same, or with {@code assign} dx[i] = that update (dx's old contents unread: a fresh gradient buffer). */
     void affineBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                        float coefDy, float coefX, float center, float coefK);
+                        float coefDy, float coefX, float center, float coefK, boolean assign);
 
     /**
      * acc[p+i] += Σ_r x[r·n + i] over {@code rows} contiguous rows of n, in float. The "columns" sums
@@ -57,8 +63,14 @@ public interface Loops {
                            float[] center);
 
     /** dx[i] += coefDy[p+i]·dy[i] + coefX[p+i]·(x[i] − center[p+i]) + coefK[p+i]. */
+    default void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                       float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff) {
+        affineBackwardColumns(dx, dxOff, dy, dyOff, x, xOff, n, coefDy, coefX, center, coefK, pOff, false);
+    }
+
+    /** The same, or with {@code assign} dx[i] = that update. */
     void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                               float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff);
+                               float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff, boolean assign);
 
     /**
      * One row of LayerNorm/RMSNorm: y[i] = ((x[i] − center)·invStd + corr)·gamma[i] + beta[i];

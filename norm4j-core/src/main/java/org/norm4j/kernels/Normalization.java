@@ -345,12 +345,18 @@ public final class Normalization {
     /** dx[a,c,b] += coefDy[p]·dy + coefX[p]·(x − center[p]) + coefK[p], p = a·pStride + c. */
     public static void backwardChannels(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int A, int C, int B,
                                         float[] coefDy, float[] coefX, float[] center, float[] coefK, int pStride) {
+        backwardChannels(dx, dxOff, dy, dyOff, x, xOff, A, C, B, coefDy, coefX, center, coefK, pStride, false);
+    }
+
+    /** The same, or with {@code assign} dx = the update (a fresh gradient buffer: its contents are not read). */
+    public static void backwardChannels(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int A, int C, int B,
+                                        float[] coefDy, float[] coefX, float[] center, float[] coefK, int pStride, boolean assign) {
         Loops l = loops();
         if (B == 1) {
             Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {
                     int off = a * C;
-                    l.affineBackwardColumns(dx, dxOff + off, dy, dyOff + off, x, xOff + off, C, coefDy, coefX, center, coefK, a * pStride);
+                    l.affineBackwardColumns(dx, dxOff + off, dy, dyOff + off, x, xOff + off, C, coefDy, coefX, center, coefK, a * pStride, assign);
                 }
             });
             return;
@@ -359,7 +365,7 @@ public final class Normalization {
             for (int a = a0; a < a1; a++) {
                 for (int c = 0; c < C; c++) {
                     int p = a * pStride + c, off = (a * C + c) * B;
-                    l.affineBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, B, coefDy[p], coefX[p], center[p], coefK[p]);
+                    l.affineBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, B, coefDy[p], coefX[p], center[p], coefK[p], assign);
                 }
             }
         });

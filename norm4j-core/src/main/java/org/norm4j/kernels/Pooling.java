@@ -68,10 +68,17 @@ public final class Pooling {
 
     public static void avgBackward(float[] dx, float[] dy, int planes, int h, int w, int kH, int kW,
                                    int sH, int sW, int pH, int pW, int outH, int outW) {
+        avgBackward(dx, false, dy, planes, h, w, kH, kW, sH, sW, pH, pW, outH, outW);
+    }
+
+    /** The same; with {@code assign} dx is a fresh buffer (garbage on entry) that this fills. */
+    public static void avgBackward(float[] dx, boolean assign, float[] dy, int planes, int h, int w, int kH, int kW,
+                                   int sH, int sW, int pH, int pW, int outH, int outW) {
         if (isTwoByTwo(kH, kW, sH, sW, pH, pW)) {
-            Parallel.forRange(planes, Parallel.grain((long) h * w, 1 << 16), (p0, p1) -> avgBackward2x2(dx, dy, p0, p1, h, w, outH, outW));
+            Parallel.forRange(planes, Parallel.grain((long) h * w, 1 << 16), (p0, p1) -> avgBackward2x2(dx, assign, dy, p0, p1, h, w, outH, outW));
             return;
         }
+        if (assign) java.util.Arrays.fill(dx, 0, planes * h * w, 0f);
         float inv = 1f / (kH * kW);
         for (int pl = 0; pl < planes; pl++) {
             int xb = pl * h * w, yb = pl * outH * outW;
@@ -115,7 +122,11 @@ public final class Pooling {
         }
     }
 
-    private static void avgBackward2x2(float[] dx, float[] dy, int p0, int p1, int h, int w, int outH, int outW) {
+    private static void avgBackward2x2(float[] dx, boolean assign, float[] dy, int p0, int p1, int h, int w, int outH, int outW) {
+        if (assign && (h != 2 * outH || w != 2 * outW)) {   // an odd last row or column no window covers
+            java.util.Arrays.fill(dx, p0 * h * w, p1 * h * w, 0f);
+            assign = false;
+        }
         for (int pl = p0; pl < p1; pl++) {
             int xb = pl * h * w, yb = pl * outH * outW;
             for (int oh = 0; oh < outH; oh++) {
@@ -123,10 +134,17 @@ public final class Pooling {
                 for (int ow = 0; ow < outW; ow++) {
                     float g = dy[o + ow] * 0.25f;
                     int c = 2 * ow;
-                    dx[r0 + c] += g;
-                    dx[r0 + c + 1] += g;
-                    dx[r1 + c] += g;
-                    dx[r1 + c + 1] += g;
+                    if (assign) {
+                        dx[r0 + c] = g;
+                        dx[r0 + c + 1] = g;
+                        dx[r1 + c] = g;
+                        dx[r1 + c + 1] = g;
+                    } else {
+                        dx[r0 + c] += g;
+                        dx[r0 + c + 1] += g;
+                        dx[r1 + c] += g;
+                        dx[r1 + c + 1] += g;
+                    }
                 }
             }
         }

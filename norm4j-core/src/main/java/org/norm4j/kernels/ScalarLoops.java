@@ -57,9 +57,10 @@ public final class ScalarLoops implements Loops {
 
     @Override
     public void affineBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                               float coefDy, float coefX, float center, float coefK) {
+                               float coefDy, float coefX, float center, float coefK, boolean assign) {
         for (int i = 0; i < n; i++) {
-            dx[dxOff + i] += coefDy * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+            float update = coefDy * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+            dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
         }
     }
 
@@ -102,10 +103,11 @@ public final class ScalarLoops implements Loops {
 
     @Override
     public void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                                      float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff) {
+                                      float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff, boolean assign) {
         for (int i = 0; i < n; i++) {
             int p = pOff + i;
-            dx[dxOff + i] += coefDy[p] * dy[dyOff + i] + coefX[p] * (x[xOff + i] - center[p]) + coefK[p];
+            float update = coefDy[p] * dy[dyOff + i] + coefX[p] * (x[xOff + i] - center[p]) + coefK[p];
+            dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
         }
     }
 

@@ -83,12 +83,13 @@ public final class ChannelNorm {
         if (!inPlace && Autograd.needsGrad(x, gamma, beta)) {
             Saved saved = new Saved(layout, xd, activation == Activation.IDENTITY ? null : yd, mean.clone(), invStd.clone(),
                     center, g == null ? null : g.clone(), batchStats, activation);
-            Autograd.record(y, "ChannelNorm", (dOut, dIn) -> backward(saved, dOut, dIn[0], dIn[1], dIn[2]), x, gamma, beta);
+            Autograd.record(y, "ChannelNorm", (dOut, dIn, fresh) -> backward(saved, dOut, dIn[0], fresh[0], dIn[1], dIn[2]), x, gamma, beta);
         }
         return y;
     }
 
-    static void backward(Saved s, float[] dOut, float[] dx, float[] dGamma, float[] dBeta) {
+    /** dx (assigned when {@code dxFresh}, else added to), dGamma, dBeta (added to); each may be null. */
+    static void backward(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
         Layout l = s.layout;
         float[] dy = dOut;
         if (s.activation != Activation.IDENTITY) {
@@ -133,6 +134,6 @@ public final class ChannelNorm {
                 coefK[p] = (float) (-inv * g1[st] / n + cx * (s.center[p] - s.mean[st]));
             }
         }
-        Normalization.backwardChannels(dx, 0, dy, 0, s.x, 0, l.A(), C, l.B(), coefDy, coefX, s.center, coefK, pStride);
+        Normalization.backwardChannels(dx, 0, dy, 0, s.x, 0, l.A(), C, l.B(), coefDy, coefX, s.center, coefK, pStride, dxFresh);
     }
 }

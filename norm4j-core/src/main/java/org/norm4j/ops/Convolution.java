@@ -100,7 +100,7 @@ public final class Convolution {
         float[] b = bias == null ? null : bias.data();
         Parallel.forEach(pl.chunks, chunk -> forwardChunk(pl, chunk, xd, wd, b, y));
         Tensor yt = Tensor.wrap(y, pl.n, pl.cout, pl.outH, pl.outW);
-        Autograd.record(yt, "Conv2d", (dy, d) -> backward(pl, xd, wd, dy, d[0], d[1], d[2]), x, weight, bias);
+        Autograd.record(yt, "Conv2d", (dy, d, fresh) -> backward(pl, xd, wd, dy, d[0], fresh[0], d[1], d[2]), x, weight, bias);
         return yt;
     }
 
@@ -132,7 +132,9 @@ public final class Convolution {
         }
     }
 
-    private static void backward(Plan pl, float[] xd, float[] wd, float[] dy, float[] dx, float[] dW, float[] dB) {
+    /** dx is assigned when {@code dxFresh} (garbage on entry), else added to, as dW and dB are. */
+    private static void backward(Plan pl, float[] xd, float[] wd, float[] dy, float[] dx, boolean dxFresh, float[] dW, float[] dB) {
+        if (dx != null && dxFresh && pl.lanes == null) java.util.Arrays.fill(dx, 0f);   // col2im adds
         int wSize = pl.cout * pl.k;
         boolean directDw = pl.lanes != null || pl.direct != null && pl.k <= DIRECT_BACKWARD_MAX_TAPS;
         float[][] dWParts = dW == null || directDw ? null : new float[pl.chunks][];
@@ -143,7 +145,7 @@ public final class Convolution {
             double[] dBPart = dBParts == null ? null : dBParts[chunk];
             if (pl.lanes != null) {
                 if (dWSums != null) dWSums[chunk] = new double[wSize];
-                LaneConv.get().backward(dWSums == null ? null : dWSums[chunk], dBPart, dx, dy, xd, wd, pl.first(chunk), pl.images(chunk), pl.lanes);
+                LaneConv.get().backward(dWSums == null ? null : dWSums[chunk], dBPart, dx, dxFresh, dy, xd, wd, pl.first(chunk), pl.images(chunk), pl.lanes);
                 return;
             }
             if (directDw) {

@@ -20,8 +20,8 @@ public final class Dense {
         }
         Gemm.gemm(false, true, n, out, in, 1f, xd, 0, in, wd, 0, in, bias == null ? 0f : 1f, y, 0, out);
         Tensor yt = Tensor.wrap(y, n, out);
-        Autograd.record(yt, "Linear", (dy, d) -> {
-            if (d[0] != null) Gemm.gemm(false, false, n, in, out, 1f, dy, 0, out, wd, 0, in, 1f, d[0], 0, in);
+        Autograd.record(yt, "Linear", (dy, d, fresh) -> {   // beta 0 on a fresh dx: BLAS then never reads it
+            if (d[0] != null) Gemm.gemm(false, false, n, in, out, 1f, dy, 0, out, wd, 0, in, fresh[0] ? 0f : 1f, d[0], 0, in);
             if (d[1] != null) Gemm.gemm(true, false, out, in, n, 1f, dy, 0, out, xd, 0, in, 1f, d[1], 0, in);
             if (d[2] != null) {
                 for (int r = 0; r < n; r++) for (int o = 0; o < out; o++) d[2][o] += dy[r * out + o];

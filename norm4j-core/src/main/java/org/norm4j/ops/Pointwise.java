@@ -14,15 +14,19 @@ public final class Pointwise {
         float[] y = Workspace.uninitialized(x.size());   // act.forward writes every element
         act.forward(y, x.data(), y.length);
         Tensor yt = Tensor.wrap(y, x.shape());
-        Autograd.record(yt, act.name(), (dy, d) -> act.backward(d[0], dy, y, dy.length), x);
+        Autograd.record(yt, act.name(), (dy, d, fresh) -> {
+            if (fresh[0]) act.backwardAssign(d[0], dy, y, dy.length);
+            else act.backward(d[0], dy, y, dy.length);
+        }, x);
         return yt;
     }
 
     /** The same values (shared) in another shape; backward passes the gradient through. */
     public static Tensor reshape(Tensor x, int... shape) {
         Tensor y = x.reshape(shape);
-        Autograd.record(y, "Reshape", (dy, d) -> {
-            for (int i = 0; i < dy.length; i++) d[0][i] += dy[i];
+        Autograd.record(y, "Reshape", (dy, d, fresh) -> {
+            if (fresh[0]) System.arraycopy(dy, 0, d[0], 0, dy.length);
+            else for (int i = 0; i < dy.length; i++) d[0][i] += dy[i];
         }, x);
         return y;
     }

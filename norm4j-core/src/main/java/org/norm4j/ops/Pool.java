@@ -17,7 +17,10 @@ public final class Pool {
         int[] argmax = new int[y.length];
         Pooling.maxForward(y, argmax, x.data(), planes, h, w, kH, kW, sH, sW, pH, pW, outH, outW);
         Tensor yt = Tensor.wrap(y, s[0], s[1], outH, outW);
-        Autograd.record(yt, "MaxPool2d", (dy, d) -> Pooling.maxBackward(d[0], dy, argmax, dy.length), x);
+        Autograd.record(yt, "MaxPool2d", (dy, d, fresh) -> {
+            if (fresh[0]) java.util.Arrays.fill(d[0], 0f);   // the argmaxes cover only some of x
+            Pooling.maxBackward(d[0], dy, argmax, dy.length);
+        }, x);
         return yt;
     }
 
@@ -28,7 +31,7 @@ public final class Pool {
         float[] y = Workspace.uninitialized(planes * outH * outW);   // every window written
         Pooling.avgForward(y, x.data(), planes, h, w, kH, kW, sH, sW, pH, pW, outH, outW);
         Tensor yt = Tensor.wrap(y, s[0], s[1], outH, outW);
-        Autograd.record(yt, "AvgPool2d", (dy, d) -> Pooling.avgBackward(d[0], dy, planes, h, w, kH, kW, sH, sW, pH, pW, outH, outW), x);
+        Autograd.record(yt, "AvgPool2d", (dy, d, fresh) -> Pooling.avgBackward(d[0], fresh[0], dy, planes, h, w, kH, kW, sH, sW, pH, pW, outH, outW), x);
         return yt;
     }
 }

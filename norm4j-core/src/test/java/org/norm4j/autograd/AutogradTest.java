@@ -41,6 +41,48 @@ class AutogradTest {
         Check.close("LN∘LN = LN", x.grad().toArray(), x2.grad().toArray(), 1e-5, 1e-5);
     }
 
+    /**
+     * An op that assigns ({@link Node.Assigning}) is told a gradient buffer is fresh only when it is
+     * the first to write into it: of two ops reading one tensor, the one the walk reaches first
+     * assigns and the other adds; an op reading the same tensor twice gets no fresh buffer; a leaf's
+     * gradient is never fresh. The gradients are the sums either way.
+     */
+    @Test
+    void onlyTheFirstGradientIntoATensorIsFresh() {
+        Tensor x = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        Tensor t = Tensor.wrap(new float[] {1, 2}, 2), u = Tensor.wrap(new float[] {1, 2}, 2);
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        Node.Assigning identity = (dOut, d, fresh) -> {
+            seen.add("identity " + fresh[0]);
+            for (int i = 0; i < 2; i++) d[0][i] = (fresh[0] ? 0 : d[0][i]) + dOut[i];
+        };
+        Autograd.record(t, "t", identity, x);
+        Autograd.record(u, "u", identity, x);
+        Node.Assigning times2 = (dOut, d, fresh) -> {
+            seen.add("times2 " + fresh[0]);
+            for (int i = 0; i < 2; i++) d[0][i] = (fresh[0] ? 0 : d[0][i]) + 2 * dOut[i];
+        };
+        Tensor a = Tensor.wrap(new float[2], 2), b = Tensor.wrap(new float[2], 2), sq = Tensor.wrap(new float[2], 2);
+        Autograd.record(a, "a", times2, t);
+        Autograd.record(b, "b", times2, t);
+        Autograd.record(sq, "u·u", (dOut, d, fresh) -> {   // reads u twice: d[0] and d[1] are one buffer
+            seen.add("u·u " + fresh[0] + " " + fresh[1]);
+            for (int i = 0; i < 2; i++) {
+                d[0][i] += dOut[i] * (i + 1);
+                d[1][i] += dOut[i] * (i + 1);
+            }
+        }, u, u);
+        Tensor root = Tensor.wrap(new float[2], 2);
+        Autograd.record(root, "sum", (dOut, d) -> {
+            for (int k = 0; k < 3; k++) for (int i = 0; i < 2; i++) d[k][i] += dOut[i];
+        }, a, b, sq);
+        root.backward(Tensor.of(new float[] {1, 10}, 2));
+        java.util.Collections.sort(seen);
+        assertEquals(java.util.List.of("identity false", "identity false", "times2 false", "times2 true", "u·u false false"), seen);
+        // d root/dx = 2 + 2 (through t) + 2·u (through u): (6, 8) per unit of dy
+        Check.close("sum of the paths", x.grad().toArray(), new double[] {6, 80}, 0, 0);
+    }
+
     @Test
     void noGradRecordsNothing() {
         BatchNorm bn = BatchNorm.of(Convention.PYTORCH, 2);

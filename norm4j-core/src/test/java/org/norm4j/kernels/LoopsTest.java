@@ -348,8 +348,37 @@ class LoopsTest {
                 float[] dxScalar = dxBefore.clone();
                 Loops.scalar().affineBackward(dxScalar, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK);
                 checkSameAsScalar(label, l, dx, dxScalar);
+                float[] assigned = withRange(dxBefore, DX_OFF, n, Float.NaN), added = withRange(dxBefore, DX_OFF, n, 0f);
+                l.affineBackward(assigned, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, true);
+                l.affineBackward(added, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, false);
+                checkAssigned(label, l, assigned, added, dxBefore, DX_OFF, n,
+                        o -> Loops.scalar().affineBackward(o, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, true));
             }
         }
+    }
+
+    /** A copy of a with [off, off + n) set to v. */
+    private static float[] withRange(float[] a, int off, int n, float v) {
+        float[] c = a.clone();
+        java.util.Arrays.fill(c, off, off + n, v);
+        return c;
+    }
+
+    /**
+     * The assigning variant over garbage (NaN) equals the adding one over zeros (−0 and +0 alike:
+     * 0 + (−0) is +0), leaves the prefix alone, and is bit-identical to the scalar twin's.
+     */
+    private static void checkAssigned(String label, Loops l, float[] assigned, float[] added, float[] before, int off, int n,
+                                      java.util.function.Consumer<float[]> scalarAssign) {
+        for (int i = off; i < added.length; i++) {
+            if (!(assigned[i] == added[i] || Float.isNaN(added[i]) && Float.isNaN(assigned[i]))) {
+                throw new AssertionError(label + " assign: element " + (i - off) + " is " + assigned[i] + ", adding to 0 gives " + added[i]);
+            }
+        }
+        checkPrefix(label + " assign", before, assigned, off);
+        float[] scalar = withRange(before, off, n, Float.NaN);
+        scalarAssign.accept(scalar);
+        checkSameAsScalar(label + " assign", l, assigned, scalar);
     }
 
     // ---- channels-last rows: one parameter per element -----------------------------------------
@@ -494,6 +523,11 @@ class LoopsTest {
                 float[] dxScalar = dxBefore.clone();
                 Loops.scalar().affineBackwardColumns(dxScalar, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, P_OFF);
                 checkSameAsScalar(label, l, dx, dxScalar);
+                float[] assigned = withRange(dxBefore, DX_OFF, n, Float.NaN), added = withRange(dxBefore, DX_OFF, n, 0f);
+                l.affineBackwardColumns(assigned, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, P_OFF, true);
+                l.affineBackwardColumns(added, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, P_OFF, false);
+                checkAssigned(label, l, assigned, added, dxBefore, DX_OFF, n,
+                        o -> Loops.scalar().affineBackwardColumns(o, DX_OFF, dy, DY_OFF, x, X_OFF, n, coefDy, coefX, center, coefK, P_OFF, true));
             }
         }
     }

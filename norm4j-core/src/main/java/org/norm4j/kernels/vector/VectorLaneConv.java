@@ -213,7 +213,7 @@ public final class VectorLaneConv implements LaneConv {
     }
 
     @Override
-    public void backward(double[] dW, double[] dB, float[] dx, float[] dy, float[] x, float[] w, int i0, int m, Shape s) {
+    public void backward(double[] dW, double[] dB, float[] dx, boolean assignDx, float[] dy, float[] x, float[] w, int i0, int m, Shape s) {
         Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
         int k = g.k, cout = s.cout(), cin = s.cin(), outImg = cout * g.oh * g.ow, dyPlane = g.oh * g.pwd * VL;
         if (dB != null) {
@@ -264,7 +264,7 @@ public final class VectorLaneConv implements LaneConv {
                 }
                 int hw = s.h() * s.w();
                 for (int j = 0; j < n; j++) {
-                    for (int ci = 0; ci < cin; ci++) fromLanes(dx, ((i0 + g0 + j) * cin + ci) * hw, dxT, ci * dxPlane + j, g.dxPos, hw, 0f, true);
+                    for (int ci = 0; ci < cin; ci++) fromLanes(dx, ((i0 + g0 + j) * cin + ci) * hw, dxT, ci * dxPlane + j, g.dxPos, hw, 0f, !assignDx);
                 }
             }
         }

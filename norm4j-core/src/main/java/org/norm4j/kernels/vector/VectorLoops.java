@@ -163,7 +163,7 @@ public final class VectorLoops implements Loops {
 
     @Override
     public void affineBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                               float coefDy, float coefX, float center, float coefK) {
+                               float coefDy, float coefX, float center, float coefK, boolean assign) {
         int bound = F.loopBound(n);
         FloatVector vCoefDy = FloatVector.broadcast(F, coefDy);
         FloatVector vCoefX = FloatVector.broadcast(F, coefX);
@@ -173,10 +173,12 @@ public final class VectorLoops implements Loops {
         for (; i < bound; i += F.length()) {
             FloatVector termDy = FloatVector.fromArray(F, dy, dyOff + i).mul(vCoefDy);
             FloatVector termX = FloatVector.fromArray(F, x, xOff + i).sub(vCenter).mul(vCoefX);
-            FloatVector.fromArray(F, dx, dxOff + i).add(termDy.add(termX).add(vCoefK)).intoArray(dx, dxOff + i);
+            FloatVector update = termDy.add(termX).add(vCoefK);
+            (assign ? update : FloatVector.fromArray(F, dx, dxOff + i).add(update)).intoArray(dx, dxOff + i);
         }
         for (; i < n; i++) {
-            dx[dxOff + i] += coefDy * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+            float update = coefDy * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+            dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
         }
     }
 
@@ -254,7 +256,7 @@ public final class VectorLoops implements Loops {
 
     @Override
     public void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                                      float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff) {
+                                      float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff, boolean assign) {
         int bound = F.loopBound(n);
         int i = 0;
         for (; i < bound; i += F.length()) {
@@ -263,11 +265,12 @@ public final class VectorLoops implements Loops {
             FloatVector termX = FloatVector.fromArray(F, coefX, p)
                     .mul(FloatVector.fromArray(F, x, xOff + i).sub(FloatVector.fromArray(F, center, p)));
             FloatVector update = termDy.add(termX).add(FloatVector.fromArray(F, coefK, p));
-            FloatVector.fromArray(F, dx, dxOff + i).add(update).intoArray(dx, dxOff + i);
+            (assign ? update : FloatVector.fromArray(F, dx, dxOff + i).add(update)).intoArray(dx, dxOff + i);
         }
         for (; i < n; i++) {
             int p = pOff + i;
-            dx[dxOff + i] += coefDy[p] * dy[dyOff + i] + coefX[p] * (x[xOff + i] - center[p]) + coefK[p];
+            float update = coefDy[p] * dy[dyOff + i] + coefX[p] * (x[xOff + i] - center[p]) + coefK[p];
+            dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
         }
     }
 
