@@ -1,8 +1,5 @@
 package org.norm4j.kernels;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
@@ -18,8 +15,6 @@ import java.util.function.IntConsumer;
  */
 public final class Parallel {
     private static volatile int threads = initialThreads();
-    private static ExecutorService pool;
-    private static int poolSize;
     private static final ThreadLocal<Boolean> IN_TASK = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private Parallel() {}
@@ -45,18 +40,94 @@ public final class Parallel {
         threads = n;
     }
 
-    private static synchronized ExecutorService pool(int workers) {
-        if (pool == null || poolSize != workers) {
-            if (pool != null) pool.shutdown();
-            AtomicInteger id = new AtomicInteger();
-            pool = Executors.newFixedThreadPool(workers, r -> {
-                Thread t = new Thread(r, "norm4j-kernel-" + id.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-            poolSize = workers;
+    /**
+     * How long an idle worker spins, watching for the next call, before it parks: a training step
+     * makes a few hundred calls a few tens of microseconds apart, and waking a parked thread took
+     * 20–45 µs here (an empty {@code forEach} through an executor: more than the work of a task).
+     */
+    static final long SPIN_NANOS = Long.getLong("norm4j.parallel.spinNanos", 500_000L);
+
+    /** One call's tasks, shared by the caller and the workers. */
+    private static final class Job {
+        final IntConsumer task;
+        final int n;
+        final AtomicInteger next = new AtomicInteger(), completed = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+
+        Job(IntConsumer task, int n) {
+            this.task = task;
+            this.n = n;
         }
-        return pool;
+
+        /** Takes tasks until none is left; a failed task stops the others from starting theirs (each still counts as done). */
+        void work() {
+            for (int i; (i = next.getAndIncrement()) < n; ) {
+                if (failure.get() == null) {
+                    try {
+                        task.accept(i);
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }
+                completed.incrementAndGet();
+            }
+        }
+    }
+
+    /** A worker thread: spins on {@link #job} for {@link #SPIN_NANOS}, then parks until a caller unparks it. */
+    private static final class Worker extends Thread {
+        volatile Job job;
+        volatile boolean parked;
+        volatile boolean stopped;
+
+        Worker(int id) {
+            super("norm4j-kernel-" + id);
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            IN_TASK.set(Boolean.TRUE);
+            Job done = null;
+            while (!stopped) {
+                Job j = job;
+                if (j != null && j != done) {
+                    j.work();
+                    done = j;
+                    continue;
+                }
+                long since = System.nanoTime();
+                while ((j = job) == done && !stopped && System.nanoTime() - since < SPIN_NANOS) Thread.onSpinWait();
+                if (j == done && !stopped) {
+                    parked = true;
+                    if (job == done && !stopped) java.util.concurrent.locks.LockSupport.park(this);
+                    parked = false;
+                }
+            }
+        }
+
+        void offer(Job j) {
+            job = j;
+            if (parked) java.util.concurrent.locks.LockSupport.unpark(this);
+        }
+    }
+
+    private static Worker[] workers = new Worker[0];
+
+    private static synchronized Worker[] workers(int count) {
+        if (workers.length != count) {
+            for (Worker w : workers) {
+                w.stopped = true;
+                java.util.concurrent.locks.LockSupport.unpark(w);
+            }
+            Worker[] ws = new Worker[count];
+            for (int k = 0; k < count; k++) {
+                ws[k] = new Worker(k + 1);
+                ws[k].start();
+            }
+            workers = ws;
+        }
+        return workers;
     }
 
     /** A range task: handles [lo, hi). */
@@ -79,13 +150,13 @@ public final class Parallel {
     }
 
     /**
-     * Calls with at most this many tasks run on the calling thread: the kernels size their tasks
-     * at about 2¹⁶ elements (tens of microseconds), and for a few of them waking another thread and
-     * moving the data between the cores' caches cost more than they save (measured: a BatchNorm
-     * forward of [256, 16, 8, 8], four tasks per phase, 0.18 ms on one thread and 0.21 on two).
-     * Which tasks run, and so every result, is the same either way.
+     * Calls with at most this many tasks run on the calling thread (default 1: any call of two
+     * tasks or more is shared). Through an executor a call cost 20–45 µs of waking and waiting, so
+     * calls of up to 4 tasks stayed inline; with the spinning workers a call costs under a
+     * microsecond, and sharing even 2–4 tasks pays (BatchNorm forward of [256, 16, 8, 8] on two
+     * threads: 0.24 → 0.13 ms). Which tasks run, and so every result, is the same either way.
      */
-    static final int MIN_PARALLEL_TASKS = Integer.getInteger("norm4j.parallel.minTasks", 4);
+    static final int MIN_PARALLEL_TASKS = Integer.getInteger("norm4j.parallel.minTasks", 1);
 
     /** The grain that gives each task about {@code work} units when one index costs {@code perIndex}. */
     public static int grain(long perIndex, long work) {
@@ -99,35 +170,18 @@ public final class Parallel {
             for (int i = 0; i < n; i++) task.accept(i);
             return;
         }
-        AtomicInteger next = new AtomicInteger();
-        Runnable worker = () -> {
+        Job job = new Job(task, n);
+        synchronized (Parallel.class) {   // one call at a time uses the workers; a second caller thread waits
+            for (Worker w : workers(t - 1)) w.offer(job);
             IN_TASK.set(Boolean.TRUE);
             try {
-                for (int i; (i = next.getAndIncrement()) < n; ) task.accept(i);
+                job.work();
             } finally {
                 IN_TASK.set(Boolean.FALSE);
             }
-        };
-        ExecutorService p = pool(t - 1);
-        Future<?>[] helpers = new Future<?>[t - 1];
-        for (int k = 0; k < helpers.length; k++) helpers[k] = p.submit(worker);
-        Throwable failure = null;
-        try {
-            worker.run();
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            next.set(n);   // the others stop taking tasks
+            while (job.completed.get() < n) Thread.onSpinWait();
         }
-        for (Future<?> f : helpers) {
-            try {
-                f.get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (failure == null) failure = e.getCause();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) failure = e;
-            }
-        }
+        Throwable failure = job.failure.get();
         if (failure instanceof RuntimeException r) throw r;
         if (failure instanceof Error e) throw e;
         if (failure != null) throw new IllegalStateException("Parallel.forEach: a task failed", failure);

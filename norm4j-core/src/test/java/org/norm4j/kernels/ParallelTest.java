@@ -35,7 +35,7 @@ class ParallelTest {
         Thread caller = Thread.currentThread();
         java.util.Set<Thread> few = java.util.concurrent.ConcurrentHashMap.newKeySet(), many = java.util.concurrent.ConcurrentHashMap.newKeySet();
         withThreads(2, () -> {
-            Parallel.forEach(Parallel.MIN_PARALLEL_TASKS, i -> few.add(Thread.currentThread()));
+            Parallel.forEach(Math.max(1, Parallel.MIN_PARALLEL_TASKS), i -> few.add(Thread.currentThread()));
             for (int rep = 0; rep < 50 && many.size() < 2; rep++) {
                 Parallel.forEach(64, i -> {
                     many.add(Thread.currentThread());
@@ -67,6 +67,57 @@ class ParallelTest {
         ranges.sort((a, b) -> a[0] - b[0]);
         assertEquals(3, ranges.size());
         assertArrayEquals(new int[] {8, 10}, ranges.get(2));
+    }
+
+    /**
+     * The workers serve one call at a time: calls from several threads at once (a data loader
+     * beside training, tests in parallel) each get every task run once, and none waits forever;
+     * calls back to back, microseconds apart, find the spinning workers, and calls after the
+     * workers have parked wake them.
+     */
+    @Test
+    void callsFromSeveralThreadsAndAfterParking() {
+        withThreads(2, () -> {
+            try {
+                severalCallersThenParkedWorkers();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+            return null;
+        });
+        AssertionError e = assertThrows(AssertionError.class, () -> withThreads(2, () -> {
+            Parallel.forEach(8, i -> {
+                if (i == 6) throw new AssertionError("task 6: an Error");
+            });
+            return null;
+        }));
+        assertEquals("task 6: an Error", e.getMessage());
+    }
+
+    private static void severalCallersThenParkedWorkers() throws Exception {
+        {
+            java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+                for (int c = 0; c < 4; c++) {
+                    results.add(callers.submit(() -> {
+                        for (int call = 0; call < 300; call++) {
+                            AtomicIntegerArray hits = new AtomicIntegerArray(16);
+                            Parallel.forEach(16, hits::incrementAndGet);
+                            for (int i = 0; i < 16; i++) if (hits.get(i) != 1) return false;
+                        }
+                        return true;
+                    }));
+                }
+                for (var r : results) assertEquals(Boolean.TRUE, r.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            } finally {
+                callers.shutdownNow();
+            }
+            Thread.sleep(Parallel.SPIN_NANOS / 1_000_000 + 20);   // the workers park
+            AtomicIntegerArray hits = new AtomicIntegerArray(16);
+            Parallel.forEach(16, hits::incrementAndGet);
+            for (int i = 0; i < 16; i++) assertEquals(1, hits.get(i), "task " + i + " after the workers parked");
+        }
     }
 
     @Test
