@@ -84,11 +84,12 @@ class LayersTest {
      * Layers with many taps go through the batch-in-lanes kernel where the Vector API is present
      * ({@link org.norm4j.kernels.LaneConv}): batches that end in a partial lane group (37 = 2·16 + 5)
      * and a one-image batch, rows whose output width is not a multiple of four, padding of 0 to 2,
-     * channel counts that are not multiples of four, LeNet's conv2.
+     * channel counts that are not multiples of four, input channels in blocks of six (6, 12), LeNet's conv2.
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({
-            "37, 4, 9, 11, 5, 5, 5, 0", "37, 3, 7, 6, 6, 5, 5, 2", "1, 8, 6, 5, 3, 3, 3, 1", "33, 6, 12, 12, 16, 5, 5, 0"})
+            "37, 4, 9, 11, 5, 5, 5, 0", "37, 3, 7, 6, 6, 5, 5, 2", "1, 8, 6, 5, 3, 3, 3, 1", "33, 6, 12, 12, 16, 5, 5, 0",
+            "20, 12, 6, 7, 4, 3, 3, 1"})
     void conv2dManyTapsAgainstDirectSumsOnOneAndTwoThreads(int n, int cin, int h, int w, int cout, int kh, int kw, int pad) {
         org.norm4j.kernels.DirectConv.Shape shape = new org.norm4j.kernels.DirectConv.Shape(cin, h, w, cout, kh, kw, pad, pad);
         if (org.norm4j.kernels.LaneConv.get() != null) {

@@ -39,7 +39,7 @@ public final class VectorLaneConv implements LaneConv {
     }
 
     /** The layouts of one shape, computed once. */
-    private record Geo(int ph, int pw, int oh, int ow, int owP, int wP, int pwd, int coutP, int cinP, int k, int kP,
+    private record Geo(int ph, int pw, int oh, int ow, int owP, int wP, int pwd, int coutP, int cinB, int cinP, int k, int kP,
                        int[] offs, int[] offsDx, int[] xb, int[] yb, int[] inPos, int[] outPos, int[] dxPos, int[] inIdx, int[] outIdx) {
         static Geo of(Shape s) {
             int ph = s.h() + 2 * s.pH(), pw = s.w() + 2 * s.pW(), oh = s.outH(), ow = s.outW();
@@ -78,7 +78,8 @@ public final class VectorLaneConv implements LaneConv {
                 inIdx[j] = j * s.cin() * s.h() * s.w();
                 outIdx[j] = j * s.cout() * oh * ow;
             }
-            return new Geo(ph, pw, oh, ow, owP, wP, pwd, (s.cout() + 3) / 4 * 4, (s.cin() + 3) / 4 * 4, k, kP,
+            int cinB = (s.cin() + 5) / 6 * 6 <= (s.cin() + 3) / 4 * 4 ? 6 : 4;   // dx channels in blocks of 6 where that pads less
+            return new Geo(ph, pw, oh, ow, owP, wP, pwd, (s.cout() + 3) / 4 * 4, cinB, (s.cin() + cinB - 1) / cinB * cinB, k, kP,
                     offs, offsDx, xb, yb, inPos, outPos, dxPos, inIdx, outIdx);
         }
 
@@ -212,6 +213,77 @@ public final class VectorLaneConv implements LaneConv {
         a33.intoArray(out, o + 3 * VL);
     }
 
+    /** {@link #block} for six channels: 24 accumulators, for counts that are multiples of 6 (LeNet's conv2 dx: 6 input channels). */
+    private static void block6(float[] out, int o, int ostride, float[] in, int base, int[] offs, int t0, int t1, float[] wT, int wOff, int cp) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+        for (int t = t0; t < t1; t++) {
+            int at = base + offs[t], wt = wOff + t * cp;
+            FloatVector x0 = FloatVector.fromArray(F, in, at), x1 = FloatVector.fromArray(F, in, at + VL);
+            FloatVector x2 = FloatVector.fromArray(F, in, at + 2 * VL), x3 = FloatVector.fromArray(F, in, at + 3 * VL);
+            FloatVector u = FloatVector.broadcast(F, wT[wt]);
+            a00 = x0.fma(u, a00);
+            a01 = x1.fma(u, a01);
+            a02 = x2.fma(u, a02);
+            a03 = x3.fma(u, a03);
+            u = FloatVector.broadcast(F, wT[wt + 1]);
+            a10 = x0.fma(u, a10);
+            a11 = x1.fma(u, a11);
+            a12 = x2.fma(u, a12);
+            a13 = x3.fma(u, a13);
+            u = FloatVector.broadcast(F, wT[wt + 2]);
+            a20 = x0.fma(u, a20);
+            a21 = x1.fma(u, a21);
+            a22 = x2.fma(u, a22);
+            a23 = x3.fma(u, a23);
+            u = FloatVector.broadcast(F, wT[wt + 3]);
+            a30 = x0.fma(u, a30);
+            a31 = x1.fma(u, a31);
+            a32 = x2.fma(u, a32);
+            a33 = x3.fma(u, a33);
+            u = FloatVector.broadcast(F, wT[wt + 4]);
+            a40 = x0.fma(u, a40);
+            a41 = x1.fma(u, a41);
+            a42 = x2.fma(u, a42);
+            a43 = x3.fma(u, a43);
+            u = FloatVector.broadcast(F, wT[wt + 5]);
+            a50 = x0.fma(u, a50);
+            a51 = x1.fma(u, a51);
+            a52 = x2.fma(u, a52);
+            a53 = x3.fma(u, a53);
+        }
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + VL);
+        a02.intoArray(out, o + 2 * VL);
+        a03.intoArray(out, o + 3 * VL);
+        o += ostride;
+        a10.intoArray(out, o);
+        a11.intoArray(out, o + VL);
+        a12.intoArray(out, o + 2 * VL);
+        a13.intoArray(out, o + 3 * VL);
+        o += ostride;
+        a20.intoArray(out, o);
+        a21.intoArray(out, o + VL);
+        a22.intoArray(out, o + 2 * VL);
+        a23.intoArray(out, o + 3 * VL);
+        o += ostride;
+        a30.intoArray(out, o);
+        a31.intoArray(out, o + VL);
+        a32.intoArray(out, o + 2 * VL);
+        a33.intoArray(out, o + 3 * VL);
+        o += ostride;
+        a40.intoArray(out, o);
+        a41.intoArray(out, o + VL);
+        a42.intoArray(out, o + 2 * VL);
+        a43.intoArray(out, o + 3 * VL);
+        o += ostride;
+        a50.intoArray(out, o);
+        a51.intoArray(out, o + VL);
+        a52.intoArray(out, o + 2 * VL);
+        a53.intoArray(out, o + 3 * VL);
+    }
+
     @Override
     public void backward(double[] dW, double[] dB, float[] dx, boolean assignDx, float[] dy, float[] x, float[] w, int i0, int m, Shape s) {
         Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
@@ -253,12 +325,14 @@ public final class VectorLaneConv implements LaneConv {
             }
             if (dx != null) {
                 int taps = cout * s.kW();
-                for (int ci = 0; ci < g.cinP; ci += 4) {
+                for (int ci = 0; ci < g.cinP; ci += g.cinB) {
                     for (int r = 0; r < s.h(); r++) {
                         int kiLo = Math.max(0, r + s.pH() - g.oh + 1), kiHi = Math.min(s.kH() - 1, r + s.pH());
                         int t0 = kiLo * taps, t1 = Math.max(t0, (kiHi + 1) * taps);
                         for (int c = 0; c < g.wP; c += 4) {
-                            block(dxT, ci * dxPlane + (r * g.wP + c) * VL, dxPlane, dyT, (r * g.pwd + c) * VL, g.offsDx, t0, t1, work, accSize + ci, g.cinP);
+                            int o = ci * dxPlane + (r * g.wP + c) * VL, base = (r * g.pwd + c) * VL;
+                            if (g.cinB == 6) block6(dxT, o, dxPlane, dyT, base, g.offsDx, t0, t1, work, accSize + ci, g.cinP);
+                            else block(dxT, o, dxPlane, dyT, base, g.offsDx, t0, t1, work, accSize + ci, g.cinP);
                         }
                     }
                 }
