@@ -54,17 +54,49 @@ public enum Activation {
         });
     }
 
+    /**
+     * {@link #backwardAssign} where dOut is the gradient of a 2×2, stride-2 average pooling of the
+     * activation (planes of h × w, pooled to h/2 × w/2): each row's dOut is that row's pooled
+     * gradient times 0.25, spread over its window (zero in an odd last row or column), built in a
+     * plane-sized buffer that stays in cache: the same values as the pooling's backward followed
+     * by {@link #backwardAssign}, without the full-size gradient between them.
+     */
+    public void backwardAssignPooled2x2(float[] dPre, float[] dPool, float[] y, int planes, int h, int w) {
+        int oh = h / 2, ow = w / 2;
+        Parallel.forRange(planes, Parallel.grain((long) h * w, GRAIN), (p0, p1) -> {
+            float[] plane = new float[h * w];   // zero where no window reaches (an odd last row or column)
+            for (int pl = p0; pl < p1; pl++) {
+                for (int r = 0; r < 2 * oh; r++) {
+                    int src = (pl * oh + r / 2) * ow, dst = r * w;
+                    for (int c = 0; c < ow; c++) {
+                        float g = dPool[src + c] * 0.25f;
+                        plane[dst + 2 * c] = g;
+                        plane[dst + 2 * c + 1] = g;
+                    }
+                }
+                int off = pl * h * w;
+                java.util.Arrays.fill(dPre, off, off + h * w, 0f);
+                backwardRun(dPre, off, plane, 0, y, off, h * w);
+            }
+        });
+    }
+
     /** dPre[i] += dOut[i]·act'(from the output y[i]) (accumulates: pass a zeroed dPre to assign). */
     public void backward(float[] dPre, float[] dOut, float[] y, int n) {
         Parallel.forRange(n, GRAIN, (lo, hi) -> backwardRange(dPre, dOut, y, lo, hi));
     }
 
     private void backwardRange(float[] dPre, float[] dOut, float[] y, int lo, int hi) {
+        backwardRun(dPre, lo, dOut, lo, y, lo, hi - lo);
+    }
+
+    /** dPre[dOff + i] += dOut[oOff + i]·act'(y[yOff + i]) for i &lt; n. */
+    private void backwardRun(float[] dPre, int dOff, float[] dOut, int oOff, float[] y, int yOff, int n) {
         switch (this) {
-            case IDENTITY -> { for (int i = lo; i < hi; i++) dPre[i] += dOut[i]; }
-            case RELU -> { for (int i = lo; i < hi; i++) if (y[i] > 0) dPre[i] += dOut[i]; }
-            case SIGMOID -> Loops.get().sigmoidBackward(dPre, lo, dOut, lo, y, lo, hi - lo);
-            case TANH -> { for (int i = lo; i < hi; i++) dPre[i] += dOut[i] * (1 - y[i] * y[i]); }
+            case IDENTITY -> { for (int i = 0; i < n; i++) dPre[dOff + i] += dOut[oOff + i]; }
+            case RELU -> { for (int i = 0; i < n; i++) if (y[yOff + i] > 0) dPre[dOff + i] += dOut[oOff + i]; }
+            case SIGMOID -> Loops.get().sigmoidBackward(dPre, dOff, dOut, oOff, y, yOff, n);
+            case TANH -> { for (int i = 0; i < n; i++) dPre[dOff + i] += dOut[oOff + i] * (1 - y[yOff + i] * y[yOff + i]); }
         }
     }
 }

@@ -30,7 +30,9 @@ public final class Sequential extends Module {
     /**
      * The layers in order. A {@link BatchNorm} without its own activation followed by a Sigmoid,
      * ReLU or Tanh runs as one pass ({@link BatchNorm#forwardThen}): the same values and gradients,
-     * one full-size array and one pass over it fewer in each direction.
+     * one full-size array and one pass over it fewer in each direction; followed further by
+     * AvgPool2d(2), the pooling joins it ({@link BatchNorm#forwardThenPool}), and the full-size
+     * gradient between them is never written.
      */
     @Override
     public Tensor forward(Tensor x) {
@@ -38,6 +40,12 @@ public final class Sequential extends Module {
             Module m = layers.get(i);
             Activation next = i + 1 < layers.size() ? activationOf(layers.get(i + 1)) : null;
             if (next != null && m instanceof BatchNorm bn && bn.activation() == Activation.IDENTITY) {
+                if (i + 2 < layers.size() && layers.get(i + 2) instanceof AvgPool2d p && p.kernel() == 2 && p.stride() == 2
+                        && p.padding() == 0 && bn.fusesPool(x)) {
+                    x = bn.forwardThenPool(x, next);
+                    i += 2;
+                    continue;
+                }
                 x = bn.forwardThen(x, next);
                 i++;
             } else {

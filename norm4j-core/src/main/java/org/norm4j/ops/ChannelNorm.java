@@ -53,7 +53,7 @@ public final class ChannelNorm {
 
     /** What backward needs, fixed at forward time. */
     private record Saved(Layout layout, float[] x, float[] y, double[] mean, double[] invStd, float[] center,
-                         float[] gamma, boolean batchStats, Activation activation) {}
+                         float[] gamma, boolean batchStats, Activation activation, int poolH, int poolW) {}
 
     /**
      * @param gamma      per-channel scale, or null (1)
@@ -65,6 +65,23 @@ public final class ChannelNorm {
      */
     public static Tensor forward(Tensor x, Tensor gamma, Tensor beta, Layout layout, double[] mean, double[] invStd,
                                  boolean batchStats, Activation activation, boolean inPlace) {
+        return forward(x, gamma, beta, layout, mean, invStd, batchStats, activation, inPlace, false);
+    }
+
+    /**
+     * The same, then (when {@code pool2x2}) a 2×2, stride-2 average pooling of the [N, C, H, W]
+     * activation (B = H·W), returned in its place: the values of AvgPool2d(2) after the layer, and
+     * in backward the pooled gradient is spread over the windows as the activation's derivative is
+     * taken, without the full-size gradient AvgPool2d would write and this op read back.
+     */
+    public static Tensor forward(Tensor x, Tensor gamma, Tensor beta, Layout layout, double[] mean, double[] invStd,
+                                 boolean batchStats, Activation activation, boolean inPlace, boolean pool2x2) {
+        int[] xs = x.shape();
+        int poolH = pool2x2 && xs.length == 4 ? xs[2] : 0, poolW = pool2x2 && xs.length == 4 ? xs[3] : 0;
+        if (pool2x2 && (xs.length != 4 || layout.statStride() != 0 || layout.B() != poolH * poolW || poolH < 2 || poolW < 2)) {
+            throw new IllegalArgumentException("ChannelNorm: pooling fuses only into a batch norm of [N, C, H, W] over C with H, W ≥ 2, got "
+                    + org.norm4j.tensor.Shape.str(xs));
+        }
         int P = layout.params(), pStride = layout.paramStride();
         float[] center = new float[P], scale = new float[P], shift = new float[P];
         float[] g = gamma == null ? null : gamma.data(), bt = beta == null ? null : beta.data();
@@ -80,9 +97,15 @@ public final class ChannelNorm {
         float[] yd = inPlace ? xd : Workspace.uninitialized(xd.length);   // apply writes every element
         Normalization.applyChannels(yd, 0, xd, 0, layout.A(), layout.C(), layout.B(), center, scale, shift, pStride, activation);
         Tensor y = inPlace ? x : Tensor.wrap(yd, x.shape());
+        if (pool2x2) {
+            int oh = poolH / 2, ow = poolW / 2;
+            float[] pooled = Workspace.uninitialized(xs[0] * xs[1] * oh * ow);   // every window written
+            org.norm4j.kernels.Pooling.avgForward(pooled, yd, xs[0] * xs[1], poolH, poolW, 2, 2, 2, 2, 0, 0, oh, ow);
+            y = Tensor.wrap(pooled, xs[0], xs[1], oh, ow);
+        }
         if (!inPlace && Autograd.needsGrad(x, gamma, beta)) {
             Saved saved = new Saved(layout, xd, activation == Activation.IDENTITY ? null : yd, mean.clone(), invStd.clone(),
-                    center, g == null ? null : g.clone(), batchStats, activation);
+                    center, g == null ? null : g.clone(), batchStats, activation, poolH, poolW);
             Autograd.record(y, "ChannelNorm", (dOut, dIn, fresh) -> backward(saved, dOut, dIn[0], fresh[0], dIn[1], dIn[2]), x, gamma, beta);
         }
         return y;
@@ -92,7 +115,10 @@ public final class ChannelNorm {
     static void backward(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
         Layout l = s.layout;
         float[] dy = dOut;
-        if (s.activation != Activation.IDENTITY) {
+        if (s.poolW > 0) {
+            dy = Workspace.uninitialized(s.x.length);
+            s.activation.backwardAssignPooled2x2(dy, dOut, s.y, l.A() * l.C(), s.poolH, s.poolW);
+        } else if (s.activation != Activation.IDENTITY) {
             dy = Workspace.uninitialized(dOut.length);
             s.activation.backwardAssign(dy, dOut, s.y, dOut.length);
         }

@@ -185,6 +185,59 @@ class LayersTest {
         assertTrue(e.getMessage().contains("already applies RELU"), e.getMessage());
     }
 
+    /**
+     * BatchNorm2d → activation → AvgPool2d(2) runs as one op: the same bits as the layers one by one,
+     * forward, every gradient and the running statistics, train and eval, even and odd planes (an
+     * odd last row and column no window covers), each of the three activations; twice in a
+     * Workspace scope, so the second run's gradient buffers hold the first's values.
+     */
+    @Test
+    void sequentialFusesBatchNormActivationAndPoolingBitForBit() {
+        Module[][] acts = {{new Sigmoid(), new Sigmoid()}, {new ReLU(), new ReLU()}, {new Tanh(), new Tanh()}};
+        for (int h : new int[] {6, 7}) {
+            for (Module[] act : acts) {
+                for (boolean training : new boolean[] {true, false}) {
+                    float[][] got = new float[2][];
+                    for (int way = 0; way < 2; way++) {
+                        Rng rng = new Rng(9);
+                        Sequential net = new Sequential(new Conv2d(2, 3, 3, 1, 1), org.norm4j.nn.norm.BatchNorm.of(org.norm4j.nn.norm.Convention.PYTORCH, 3),
+                                act[way], new AvgPool2d(2), new Flatten(), new Linear(3 * (h / 2) * 2, 4, true, rng));
+                        net.train();
+                        net.forward(GradCheck.random(new Random(1), 5, 2, h, 5));
+                        if (!training) net.eval();
+                        for (int rep = 0; rep < 2; rep++) {
+                            try (var ws = org.norm4j.tensor.Workspace.open()) {
+                                net.zeroGrad();
+                                Tensor x = GradCheck.random(new Random(2 + rep), 5, 2, h, 5).requiresGrad(true);
+                                Tensor y = x;
+                                if (way == 0) {
+                                    y = net.forward(x);
+                                } else {
+                                    for (Module m : net.layers()) y = m.forward(y);
+                                }
+                                y.backward(GradCheck.random(new Random(3), 5, 4));
+                                java.util.List<Float> all = new java.util.ArrayList<>();
+                                for (float f : y.data()) all.add(f);
+                                for (float f : x.grad().data()) all.add(f);
+                                for (Parameter p : net.parameters()) for (float f : p.grad().data()) all.add(f);
+                                for (Tensor b : net.namedBuffers().values()) for (float f : b.data()) all.add(f);
+                                got[way] = new float[all.size()];
+                                for (int i = 0; i < got[way].length; i++) got[way][i] = all.get(i);
+                            }
+                        }
+                    }
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(got[1], got[0],
+                            act[0].describe() + ", h " + h + (training ? ", train" : ", eval") + ": fused vs layer by layer");
+                }
+            }
+        }
+        org.norm4j.nn.norm.BatchNorm bn = org.norm4j.nn.norm.BatchNorm.of(org.norm4j.nn.norm.Convention.PYTORCH, 3);
+        assertTrue(bn.fusesPool(Tensor.zeros(2, 3, 2, 2)));
+        assertTrue(!bn.fusesPool(Tensor.zeros(2, 3, 1, 4)) && !bn.fusesPool(Tensor.zeros(2, 3, 4)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bn.forwardThenPool(Tensor.zeros(2, 3, 1, 4), Activation.SIGMOID));
+        assertTrue(e.getMessage().contains("[2, 3, 1, 4]") || e.getMessage().contains("2x3x1x4") || e.getMessage().contains("1"), e.getMessage());
+    }
+
     @Test
     void pooling() {
         gradCheck("AvgPool2d(2)", new AvgPool2d(2), 2, 3, 4, 6);

@@ -131,10 +131,38 @@ public final class BatchNorm extends Module {
         if (activation != Activation.IDENTITY) {
             throw new IllegalStateException(describe() + ": already applies " + activation + "; forwardThen(" + then + ") would apply two");
         }
-        return forward(x, then);
+        return forward(x, then, false);
+    }
+
+    /**
+     * {@link #forwardThen} followed by a 2×2, stride-2 average pooling (AvgPool2d(2)) in the same
+     * op: the same values and gradients bit for bit, without the full-size gradient between the
+     * pooling and this layer in backward. {@link org.norm4j.nn.Sequential} uses it for LeNet's
+     * BatchNorm2d → Sigmoid → AvgPool2d(2) where {@link #fusesPool} says the input allows it.
+     */
+    public Tensor forwardThenPool(Tensor x, Activation then) {
+        if (!fusesPool(x)) {
+            throw new IllegalArgumentException(describe() + ": pooling fuses only into a channels-first batch norm of [N, C, H, W] with "
+                    + "H, W ≥ 2, got input shape " + Shape.str(x.shape()));
+        }
+        if (activation != Activation.IDENTITY) {
+            throw new IllegalStateException(describe() + ": already applies " + activation + "; forwardThenPool(" + then + ") would apply two");
+        }
+        return forward(x, then, true);
+    }
+
+    /** Whether {@link #forwardThenPool} serves this input: [N, C, H, W] normalized over axis 1, H and W at least 2, no own activation. */
+    public boolean fusesPool(Tensor x) {
+        int[] s = x.shape();
+        return activation == Activation.IDENTITY && s.length == 4 && (axis == 1 || axis == -3) && s[1] == numFeatures && s[2] >= 2 && s[3] >= 2
+                && !inplace;
     }
 
     private Tensor forward(Tensor x, Activation act) {
+        return forward(x, act, false);
+    }
+
+    private Tensor forward(Tensor x, Activation act, boolean pool) {
         int[] shape = x.shape();
         if (shape.length < 2 || shape.length > 5) {
             throw new IllegalArgumentException(describe() + ": expected an input of rank 2 to 5, got rank " + shape.length
@@ -162,10 +190,10 @@ public final class BatchNorm extends Module {
                     + "statistics, got input shape " + Shape.str(shape) + " (use eval() or a larger batch)");
         }
         boolean writes = estimating || (update && !updateInBackward);
-        if (!writes) return normalize(x, shape, A, C, B, useBatch, update, false, act);
+        if (!writes) return normalize(x, shape, A, C, B, useBatch, update, false, act, pool);
         enterUpdate();
         try {
-            return normalize(x, shape, A, C, B, useBatch, update, estimating, act);
+            return normalize(x, shape, A, C, B, useBatch, update, estimating, act, pool);
         } finally {
             updating.set(false);
         }
@@ -173,7 +201,7 @@ public final class BatchNorm extends Module {
 
     /** Statistics, the normalization itself, and (when asked) the update of the running estimates. */
     private Tensor normalize(Tensor x, int[] shape, int A, int C, int B, boolean useBatch, boolean update, boolean estimating,
-                             Activation activation) {
+                             Activation activation, boolean pool) {
         Moments batch = useBatch || update ? Statistics.perChannel(x, A, C, B) : null;
         double[] mean = new double[C], invStd = new double[C];
         for (int c = 0; c < C; c++) {
@@ -187,7 +215,7 @@ public final class BatchNorm extends Module {
         }
         if (checkFinite) checkFinite(mean, invStd, batch, shape, useBatch);
         Tensor y = ChannelNorm.forward(x, weight, bias, new ChannelNorm.Layout(A, C, B, 0, 1), mean, invStd, useBatch,
-                activation, inplace);
+                activation, inplace, pool);
         if (estimating) {
             estimateCount++;
             RunningAverage cumulative = RunningAverage.cumulative();
