@@ -162,20 +162,7 @@ class LayersTest {
                 net.forward(warm);   // running statistics move away from their initial values
                 if (!training) net.eval();
                 Tensor x = GradCheck.random(new Random(2), 8, 6).requiresGrad(true);
-                Tensor y = x;
-                if (way == 0) {
-                    y = net.forward(x);
-                } else {
-                    for (Module m : net.layers()) y = m.forward(y);
-                }
-                y.backward(GradCheck.random(new Random(3), 8, 4));
-                java.util.List<Float> all = new java.util.ArrayList<>();
-                for (float f : y.data()) all.add(f);
-                for (float f : x.grad().data()) all.add(f);
-                for (Parameter p : net.parameters()) for (float f : p.grad().data()) all.add(f);
-                for (Tensor b : net.namedBuffers().values()) for (float f : b.data()) all.add(f);
-                got[way] = new float[all.size()];
-                for (int i = 0; i < got[way].length; i++) got[way][i] = all.get(i);
+                got[way] = stepNumbers(net, x, way == 0, GradCheck.random(new Random(3), 8, 4));
             }
             org.junit.jupiter.api.Assertions.assertArrayEquals(got[1], got[0], (training ? "train" : "eval") + ": fused vs layer by layer");
         }
@@ -209,20 +196,7 @@ class LayersTest {
                             try (var ws = org.norm4j.tensor.Workspace.open()) {
                                 net.zeroGrad();
                                 Tensor x = GradCheck.random(new Random(2 + rep), 5, 2, h, 5).requiresGrad(true);
-                                Tensor y = x;
-                                if (way == 0) {
-                                    y = net.forward(x);
-                                } else {
-                                    for (Module m : net.layers()) y = m.forward(y);
-                                }
-                                y.backward(GradCheck.random(new Random(3), 5, 4));
-                                java.util.List<Float> all = new java.util.ArrayList<>();
-                                for (float f : y.data()) all.add(f);
-                                for (float f : x.grad().data()) all.add(f);
-                                for (Parameter p : net.parameters()) for (float f : p.grad().data()) all.add(f);
-                                for (Tensor b : net.namedBuffers().values()) for (float f : b.data()) all.add(f);
-                                got[way] = new float[all.size()];
-                                for (int i = 0; i < got[way].length; i++) got[way][i] = all.get(i);
+                                got[way] = stepNumbers(net, x, way == 0, GradCheck.random(new Random(3), 5, 4));
                             }
                         }
                     }
@@ -236,6 +210,25 @@ class LayersTest {
         assertTrue(!bn.fusesPool(Tensor.zeros(2, 3, 1, 4)) && !bn.fusesPool(Tensor.zeros(2, 3, 4)));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> bn.forwardThenPool(Tensor.zeros(2, 3, 1, 4), Activation.SIGMOID));
         assertTrue(e.getMessage().contains("[2, 3, 1, 4]") || e.getMessage().contains("2x3x1x4") || e.getMessage().contains("1"), e.getMessage());
+    }
+
+    /** Forward (through Sequential, fused, or layer by layer), backward of dy, then every number left: y, dx, each gradient, each buffer. */
+    private static float[] stepNumbers(Sequential net, Tensor x, boolean fused, Tensor dy) {
+        Tensor y = x;
+        if (fused) {
+            y = net.forward(x);
+        } else {
+            for (Module m : net.layers()) y = m.forward(y);
+        }
+        y.backward(dy);
+        java.util.List<Float> all = new java.util.ArrayList<>();
+        for (float f : y.data()) all.add(f);
+        for (float f : x.grad().data()) all.add(f);
+        for (Parameter p : net.parameters()) for (float f : p.grad().data()) all.add(f);
+        for (Tensor b : net.namedBuffers().values()) for (float f : b.data()) all.add(f);
+        float[] out = new float[all.size()];
+        for (int i = 0; i < out.length; i++) out[i] = all.get(i);
+        return out;
     }
 
     @Test
