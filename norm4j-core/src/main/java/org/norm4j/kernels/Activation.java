@@ -64,21 +64,33 @@ public enum Activation {
     public void backwardAssignPooled2x2(float[] dPre, float[] dPool, float[] y, int planes, int h, int w) {
         int oh = h / 2, ow = w / 2;
         Parallel.forRange(planes, Parallel.grain((long) h * w, GRAIN), (p0, p1) -> {
-            float[] plane = new float[h * w];   // zero where no window reaches (an odd last row or column)
-            for (int pl = p0; pl < p1; pl++) {
-                for (int r = 0; r < 2 * oh; r++) {
-                    int src = (pl * oh + r / 2) * ow, dst = r * w;
-                    for (int c = 0; c < ow; c++) {
-                        float g = dPool[src + c] * 0.25f;
-                        plane[dst + 2 * c] = g;
-                        plane[dst + 2 * c + 1] = g;
-                    }
-                }
-                int off = pl * h * w;
-                java.util.Arrays.fill(dPre, off, off + h * w, 0f);
-                backwardRun(dPre, off, plane, 0, y, off, h * w);
-            }
+            float[] plane = new float[h * w];
+            for (int pl = p0; pl < p1; pl++) backwardAssignPooledPlane(dPre, pl * h * w, dPool, pl * oh * ow, y, pl * h * w, h, w, plane);
         });
+    }
+
+    /**
+     * One plane of {@link #backwardAssignPooled2x2}, on the calling thread: dPre[dOff + ·] from the
+     * pooled gradient at pOff and the output at yOff; {@code plane} is a work array of h·w floats
+     * whose entries no window reaches (an odd last row or column) are zero, as a new array's are.
+     */
+    public void backwardAssignPooledPlane(float[] dPre, int dOff, float[] dPool, int pOff, float[] y, int yOff, int h, int w, float[] plane) {
+        int oh = h / 2, ow = w / 2;
+        for (int r = 0; r < 2 * oh; r++) {
+            int src = pOff + (r / 2) * ow, dst = r * w;
+            for (int c = 0; c < ow; c++) {
+                float g = dPool[src + c] * 0.25f;
+                plane[dst + 2 * c] = g;
+                plane[dst + 2 * c + 1] = g;
+            }
+        }
+        backwardAssignRun(dPre, dOff, plane, 0, y, yOff, h * w);
+    }
+
+    /** dPre[dOff + i] = dOut[oOff + i]·act'(y[yOff + i]) for i &lt; n, on the calling thread: one range of {@link #backwardAssign}. */
+    public void backwardAssignRun(float[] dPre, int dOff, float[] dOut, int oOff, float[] y, int yOff, int n) {
+        java.util.Arrays.fill(dPre, dOff, dOff + n, 0f);
+        backwardRun(dPre, dOff, dOut, oOff, y, yOff, n);
     }
 
     /** dPre[i] += dOut[i]·act'(from the output y[i]) (accumulates: pass a zeroed dPre to assign). */

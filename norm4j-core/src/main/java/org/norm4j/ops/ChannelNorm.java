@@ -2,6 +2,9 @@ package org.norm4j.ops;
 
 import org.norm4j.autograd.Autograd;
 import org.norm4j.kernels.Activation;
+import org.norm4j.kernels.Loops;
+import org.norm4j.kernels.Parallel;
+import org.norm4j.kernels.Scratch;
 import org.norm4j.kernels.Normalization;
 import org.norm4j.tensor.Tensor;
 import org.norm4j.tensor.Workspace;
@@ -114,6 +117,10 @@ public final class ChannelNorm {
     /** dx (assigned when {@code dxFresh}, else added to), dGamma, dBeta (added to); each may be null. */
     static void backward(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
         Layout l = s.layout;
+        if (l.statStride() == 0 && l.B() > 1) {
+            backwardPerChannel(s, dOut, dx, dxFresh, dGamma, dBeta);
+            return;
+        }
         float[] dy = dOut;
         if (s.poolW > 0) {
             dy = Workspace.uninitialized(s.x.length);
@@ -161,5 +168,67 @@ public final class ChannelNorm {
             }
         }
         Normalization.backwardChannels(dx, 0, dy, 0, s.x, 0, l.A(), C, l.B(), coefDy, coefX, s.center, coefK, pStride, dxFresh);
+    }
+
+    /**
+     * Batch norm of channels-first runs (B > 1), channel by channel while the channel is in cache
+     * (the channels are the tasks): its dy (the activation's derivative taken, a fused pooling's
+     * gradient spread), its sums, its coefficients and its dx, one after the other. The passes over
+     * the whole tensor in {@link #backward} read dy and x from memory twice and write the whole dy
+     * between; here each is read from memory once. The same arithmetic in the same order: the same
+     * bits.
+     */
+    private static void backwardPerChannel(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
+        Layout l = s.layout;
+        int A = l.A(), C = l.C(), B = l.B();
+        boolean derive = s.poolW > 0 || s.activation != Activation.IDENTITY;
+        int pooledPlane = s.poolW > 0 ? (s.poolH / 2) * (s.poolW / 2) : 0;
+        double n = l.countPerStat();
+        Loops lp = Loops.get();
+        Parallel.forRange(C, Parallel.grain((long) A * B, 1 << 16), (c0, c1) -> {
+            float[] dyC = derive ? Scratch.floats(0, A * B) : null;   // the channel's dy, run after run
+            float[] plane = s.poolW > 0 ? new float[B] : null;        // zero where no window reaches
+            double[] acc = new double[2];
+            for (int c = c0; c < c1; c++) {
+                float[] dy = derive ? dyC : dOut;
+                if (derive) {
+                    for (int a = 0; a < A; a++) {
+                        int off = (a * C + c) * B;
+                        if (s.poolW > 0) {
+                            s.activation.backwardAssignPooledPlane(dyC, a * B, dOut, (a * C + c) * pooledPlane, s.y, off, s.poolH, s.poolW, plane);
+                        } else {
+                            s.activation.backwardAssignRun(dyC, a * B, dOut, off, s.y, off, B);
+                        }
+                    }
+                }
+                double sumDy = 0, sumDyXc = 0;
+                for (int a = 0; a < A; a++) {
+                    int off = (a * C + c) * B;
+                    acc[0] = 0;
+                    acc[1] = 0;
+                    lp.dotShifted(acc, dy, derive ? a * B : off, s.x, off, B, s.center[c]);
+                    sumDy += acc[0];
+                    sumDyXc += acc[1];
+                }
+                double sumDyXhat = s.invStd[c] * (sumDyXc + (s.center[c] - s.mean[c]) * sumDy);
+                if (dBeta != null) dBeta[c] += (float) sumDy;
+                if (dGamma != null) dGamma[c] += (float) sumDyXhat;
+                if (dx == null) continue;
+                double inv = s.invStd[c], gc = s.gamma == null ? 1.0 : s.gamma[c];
+                float coefDy = (float) (gc * inv), coefX = 0, coefK = 0;
+                if (s.batchStats) {
+                    double g1 = 0, g2 = 0;   // added into zero as the whole-tensor path's arrays are
+                    g1 += gc * sumDy;
+                    g2 += gc * sumDyXhat;
+                    double cx = -inv * inv * g2 / n;
+                    coefX = (float) cx;
+                    coefK = (float) (-inv * g1 / n + cx * (s.center[c] - s.mean[c]));
+                }
+                for (int a = 0; a < A; a++) {
+                    int off = (a * C + c) * B;
+                    lp.affineBackward(dx, off, dy, derive ? a * B : off, s.x, off, B, coefDy, coefX, s.center[c], coefK, dxFresh);
+                }
+            }
+        });
     }
 }
