@@ -98,6 +98,22 @@ class LayersTest {
         checkConvAgainstDirectSums(n, cin, h, w, cout, kh, kw, pad, 1);
     }
 
+    /**
+     * Layers with few taps go through the shifted-rows kernel where the Vector API is present
+     * ({@link org.norm4j.kernels.DirectConv}): output channels six at a time (LeNet's conv1, and 12)
+     * and four at a time (5: padded to 8).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"5, 1, 28, 28, 6, 5, 5, 0", "3, 2, 9, 7, 12, 3, 3, 1", "4, 3, 8, 6, 5, 3, 3, 0"})
+    void conv2dFewTapsAgainstDirectSumsOnOneAndTwoThreads(int n, int cin, int h, int w, int cout, int kh, int kw, int pad) {
+        org.norm4j.kernels.DirectConv.Shape shape = new org.norm4j.kernels.DirectConv.Shape(cin, h, w, cout, kh, kw, pad, pad);
+        if (org.norm4j.kernels.DirectConv.get() != null) {
+            assertTrue(org.norm4j.kernels.DirectConv.suits(1, 1, 1, 1, 1, shape) && !org.norm4j.kernels.LaneConv.suits(1, 1, 1, 1, 1, shape),
+                    "the shifted-rows kernel serves " + shape);
+        }
+        checkConvAgainstDirectSums(n, cin, h, w, cout, kh, kw, pad, 1);
+    }
+
     private void checkConvAgainstDirectSums(int n, int cin, int h, int w, int cout, int kh, int kw, int pad, int dil) {
         Convolution.Geometry g = new Convolution.Geometry(1, 1, pad, pad, dil, dil, 1);
         Conv2d conv = new Conv2d(cin, cout, kh, kw, g, true, new Rng(5));

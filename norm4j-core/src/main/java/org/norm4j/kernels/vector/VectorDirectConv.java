@@ -15,7 +15,7 @@ import org.norm4j.kernels.Scratch;
  *   <li>the output (forward) or dy (backward) planes on the same pitch, L floats each (L = the
  *       flattened output span rounded up to two vectors), junk columns zero in dy.</li>
  * </ul>
- * The forward takes output channels four at a time (zero weight rows pad the count: coutP), dW two
+ * The forward takes output channels four or six at a time (zero weight rows pad the count: coutP), dW two
  * at a time (a zero dy plane pads an odd count: coutE) by four taps (extra taps read offset 0 and
  * are dropped).
  */
@@ -32,7 +32,7 @@ public final class VectorDirectConv implements DirectConv {
     private VectorDirectConv() {}
 
     /** The padded geometry of one call. */
-    private record Geo(int ph, int pw, int ps, int span, int len, int coutP, int coutE, int kP, int[] offs) {
+    private record Geo(int ph, int pw, int ps, int span, int len, int coutB, int coutP, int coutE, int kP, int[] offs) {
         static Geo of(Shape s) {
             int ph = s.h() + 2 * s.pH(), pw = s.w() + 2 * s.pW(), ps = ph * pw;
             int span = (s.outH() - 1) * pw + s.outW();
@@ -44,7 +44,8 @@ public final class VectorDirectConv implements DirectConv {
                     for (int kj = 0; kj < s.kW(); kj++) offs[t++] = ci * ps + ki * pw + kj;
                 }
             }
-            return new Geo(ph, pw, ps, span, len, (s.cout() + 3) / 4 * 4, (s.cout() + 1) / 2 * 2, kP, offs);
+            int coutB = (s.cout() + 5) / 6 * 6 <= (s.cout() + 3) / 4 * 4 ? 6 : 4;   // six at a time where that pads less
+            return new Geo(ph, pw, ps, span, len, coutB, (s.cout() + coutB - 1) / coutB * coutB, (s.cout() + 1) / 2 * 2, kP, offs);
         }
 
         int imageStride(Shape s) {
@@ -86,9 +87,10 @@ public final class VectorDirectConv implements DirectConv {
         int[] offs = g.offs;
         for (int img = 0; img < m; img++) {
             int xb = img * g.imageStride(s);
-            for (int co = 0; co < g.coutP; co += 4) {
+            for (int co = 0; co < g.coutP; co += g.coutB) {
                 for (int i = 0; i < g.len; i += 2 * VL) {
-                    fmaBlock(out, co * g.len + i, g.len, xs, xb + i, offs, k, wOff + co * k, bOff + co);
+                    if (g.coutB == 6) fmaBlock6(out, co * g.len + i, g.len, xs, xb + i, offs, k, wOff + co * k, bOff + co);
+                    else fmaBlock(out, co * g.len + i, g.len, xs, xb + i, offs, k, wOff + co * k, bOff + co);
                 }
             }
             for (int co = 0; co < cout; co++) {
@@ -134,6 +136,51 @@ public final class VectorDirectConv implements DirectConv {
         a21.intoArray(out, o + 2 * len + VL);
         a30.intoArray(out, o + 3 * len);
         a31.intoArray(out, o + 3 * len + VL);
+    }
+
+    /** {@link #fmaBlock} for six output channels (LeNet's conv1: no zero channels), twelve accumulators. */
+    private static void fmaBlock6(float[] out, int o, int len, float[] xs, int x0, int[] offs, int k, int wOff, int bOff) {
+        int w0 = wOff, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k, w4 = w3 + k, w5 = w4 + k;
+        FloatVector a00 = FloatVector.broadcast(F, out[bOff]), a01 = a00;
+        FloatVector a10 = FloatVector.broadcast(F, out[bOff + 1]), a11 = a10;
+        FloatVector a20 = FloatVector.broadcast(F, out[bOff + 2]), a21 = a20;
+        FloatVector a30 = FloatVector.broadcast(F, out[bOff + 3]), a31 = a30;
+        FloatVector a40 = FloatVector.broadcast(F, out[bOff + 4]), a41 = a40;
+        FloatVector a50 = FloatVector.broadcast(F, out[bOff + 5]), a51 = a50;
+        for (int t = 0; t < k; t++) {
+            int at = x0 + offs[t];
+            FloatVector x1 = FloatVector.fromArray(F, xs, at), x2 = FloatVector.fromArray(F, xs, at + VL);
+            FloatVector u = FloatVector.broadcast(F, out[w0 + t]);
+            a00 = x1.fma(u, a00);
+            a01 = x2.fma(u, a01);
+            u = FloatVector.broadcast(F, out[w1 + t]);
+            a10 = x1.fma(u, a10);
+            a11 = x2.fma(u, a11);
+            u = FloatVector.broadcast(F, out[w2 + t]);
+            a20 = x1.fma(u, a20);
+            a21 = x2.fma(u, a21);
+            u = FloatVector.broadcast(F, out[w3 + t]);
+            a30 = x1.fma(u, a30);
+            a31 = x2.fma(u, a31);
+            u = FloatVector.broadcast(F, out[w4 + t]);
+            a40 = x1.fma(u, a40);
+            a41 = x2.fma(u, a41);
+            u = FloatVector.broadcast(F, out[w5 + t]);
+            a50 = x1.fma(u, a50);
+            a51 = x2.fma(u, a51);
+        }
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + VL);
+        a10.intoArray(out, o + len);
+        a11.intoArray(out, o + len + VL);
+        a20.intoArray(out, o + 2 * len);
+        a21.intoArray(out, o + 2 * len + VL);
+        a30.intoArray(out, o + 3 * len);
+        a31.intoArray(out, o + 3 * len + VL);
+        a40.intoArray(out, o + 4 * len);
+        a41.intoArray(out, o + 4 * len + VL);
+        a50.intoArray(out, o + 5 * len);
+        a51.intoArray(out, o + 5 * len + VL);
     }
 
     @Override
