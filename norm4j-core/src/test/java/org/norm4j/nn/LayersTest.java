@@ -228,6 +228,55 @@ class LayersTest {
         assertTrue(e.getMessage().contains("[2, 3, 1, 4]") || e.getMessage().contains("2x3x1x4") || e.getMessage().contains("1"), e.getMessage());
     }
 
+    /**
+     * Linear over a batch of several row blocks (150 rows: blocks of 64) and output features in
+     * several blocks (50: blocks of 32), y, dx (fresh, through a reshape) and dW, db against double
+     * sums, the same bits on 1 and 2 threads.
+     */
+    @Test
+    void linearInBlocksAgainstDoubleSumsOnOneAndTwoThreads() {
+        int n = 150, in = 70, out = 50;
+        Linear lin = new Linear(in, out, true, new Rng(6));
+        float[] xv = GradCheck.random(rnd, n, in).data(), dyv = GradCheck.random(rnd, n, out).data();
+        float[] w = lin.weight().data(), b = lin.bias().data();
+        double[] wantY = new double[n * out], wantDx = new double[n * in], wantDw = new double[out * in], wantDb = new double[out];
+        for (int r = 0; r < n; r++) {
+            for (int o = 0; o < out; o++) {
+                double s = b[o];
+                for (int i = 0; i < in; i++) {
+                    s += (double) xv[r * in + i] * w[o * in + i];
+                    wantDx[r * in + i] += (double) dyv[r * out + o] * w[o * in + i];
+                    wantDw[o * in + i] += (double) dyv[r * out + o] * xv[r * in + i];
+                }
+                wantY[r * out + o] = s;
+                wantDb[o] += dyv[r * out + o];
+            }
+        }
+        float[][] bits = new float[2][];
+        for (int threads = 1; threads <= 2; threads++) {
+            int before = org.norm4j.kernels.Parallel.threads();
+            org.norm4j.kernels.Parallel.setThreads(threads);
+            try {
+                lin.zeroGrad();
+                Tensor x = Tensor.wrap(xv.clone(), n, in).requiresGrad(true);
+                Tensor y = lin.forward(org.norm4j.ops.Pointwise.reshape(x, n, in));
+                y.backward(Tensor.wrap(dyv, n, out));
+                Check.close("linear y", y.toArray(), wantY, 1e-5, 1e-5);
+                Check.close("linear dx", x.grad().toArray(), wantDx, 1e-5, 1e-5);
+                Check.close("linear dW", lin.weight().grad().toArray(), wantDw, 1e-4, 1e-5);
+                Check.close("linear db", lin.bias().grad().toArray(), wantDb, 1e-4, 1e-5);
+                float[] all = new float[n * out + n * in + out * in];
+                System.arraycopy(y.data(), 0, all, 0, n * out);
+                System.arraycopy(x.grad().data(), 0, all, n * out, n * in);
+                System.arraycopy(lin.weight().grad().data(), 0, all, n * out + n * in, out * in);
+                bits[threads - 1] = all;
+            } finally {
+                org.norm4j.kernels.Parallel.setThreads(before);
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(bits[0], bits[1], "1 and 2 threads must give the same bits");
+    }
+
     /** Forward (through Sequential, fused, or layer by layer), backward of dy, then every number left: y, dx, each gradient, each buffer. */
     private static float[] stepNumbers(Sequential net, Tensor x, boolean fused, Tensor dy) {
         Tensor y = x;
