@@ -27,6 +27,24 @@ class OptimizerTest {
         assertEquals(0f, q.data()[0], 0f);
     }
 
+    /** torch.optim.SGD's steps bit for bit: plain, momentum with weight decay, dampening, Nesterov (tools/make_sgd_fixture.py). */
+    @Test
+    void sgdIsPyTorchsBitForBit() {
+        org.norm4j.testing.Fixture f = org.norm4j.testing.Fixture.load("sgd");
+        for (int k = 0; k < Integer.parseInt(f.cfg("cases")); k++) {
+            String c = "c" + k + ".";
+            float[] init = f.get(c + "p.init");
+            Parameter p = new Parameter(init.clone(), init.length);
+            SGD sgd = new SGD(List.of(p), Double.parseDouble(f.cfg(c + "lr")), Double.parseDouble(f.cfg(c + "momentum")),
+                    Double.parseDouble(f.cfg(c + "dampening")), Double.parseDouble(f.cfg(c + "weight_decay")), f.cfg(c + "nesterov").equals("1"));
+            for (int s = 0; s < f.steps(); s++) {
+                System.arraycopy(f.get(c + "g." + s), 0, p.gradBuffer(), 0, init.length);
+                sgd.step();
+                org.junit.jupiter.api.Assertions.assertArrayEquals(f.get(c + "p." + s), p.data(), "case " + k + " step " + s);
+            }
+        }
+    }
+
     @Test
     void adamFirstStepMovesByLr() {
         // m̂ = g, v̂ = g² at step 1, so the step is lr·g/(|g| + eps).
