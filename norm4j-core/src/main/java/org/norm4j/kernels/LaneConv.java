@@ -39,7 +39,11 @@ public interface LaneConv {
      */
     void backward(double[] dW, double[] dB, float[] dx, boolean assignDx, float[] dy, float[] x, float[] w, int i0, int m, DirectConv.Shape s);
 
-    /** Whether this kernel serves the layer: stride 1, dilation 1, one group, many taps, padding below the kernel, groups that fit. */
+    /**
+     * Whether this kernel serves the layer: stride 1, dilation 1, one group, many taps, padding
+     * below the kernel, at most 32 output channels (a small layer: larger ones are GEMM's), and
+     * per-group arrays (transposed input, output, gradients, weights, dW lanes) that fit.
+     */
     static boolean suits(int strideH, int strideW, int dilH, int dilW, int groups, DirectConv.Shape s) {
         LaneConv lc = get();
         if (lc == null || strideH != 1 || strideW != 1 || dilH != 1 || dilW != 1 || groups != 1) return false;
@@ -48,7 +52,9 @@ public interface LaneConv {
         long ph = s.h() + 2L * s.pH(), pw = s.w() + 2L * s.pW(), pwd = wP + s.pW() + s.kW() - 1;
         long most = Math.max(Math.max((long) s.cin() * ph * pw, (s.cout() + 3) / 4 * 4 * oh * owP),
                 Math.max((s.cout() + 3) / 4 * 4 * oh * pwd, (s.cin() + 3) / 4 * 4 * (long) s.h() * wP));
-        return most * l <= MAX_GROUP_FLOATS && oh * s.outW() <= 4096;
+        long weights = Math.max((long) (s.cout() + 3) / 4 * 4 * ((s.k() + 3) / 4 * 4) * l,   // dW lanes; dx weights
+                (long) s.kH() * s.cout() * s.kW() * ((s.cin() + 5) / 6 * 6));
+        return most * l <= MAX_GROUP_FLOATS && weights <= MAX_GROUP_FLOATS && s.cout() <= 32 && oh * s.outW() <= 4096;
     }
 
     /** The vector implementation, or null when it cannot serve (no Vector API module, or scalar forced). */

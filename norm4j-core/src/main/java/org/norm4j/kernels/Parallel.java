@@ -11,7 +11,8 @@ import java.util.function.IntConsumer;
  *
  * <p>The count comes from {@link #setThreads}, else the system property {@code norm4j.threads},
  * else the environment variable {@code NORM4J_THREADS}, else 1. Nested calls (a task that calls
- * {@code forEach}) run inline on the task's thread.
+ * {@code forEach}) run inline on the task's thread, and so does a call from a second thread while
+ * another thread's call has the workers (one call at a time uses them; none waits for another).
  */
 public final class Parallel {
     private static volatile int threads = initialThreads();
@@ -51,12 +52,15 @@ public final class Parallel {
     private static final class Job {
         final IntConsumer task;
         final int n;
+        /** The call's number: a worker compares numbers, not jobs, so it keeps no job (and what its tasks captured) alive. */
+        final long seq;
         final AtomicInteger next = new AtomicInteger(), completed = new AtomicInteger();
         final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
 
-        Job(IntConsumer task, int n) {
+        Job(IntConsumer task, int n, long seq) {
             this.task = task;
             this.n = n;
+            this.seq = seq;
         }
 
         /** Takes tasks until none is left; a failed task stops the others from starting theirs (each still counts as done). */
@@ -88,22 +92,29 @@ public final class Parallel {
         @Override
         public void run() {
             IN_TASK.set(Boolean.TRUE);
-            Job done = null;
+            long doneSeq = 0;
             while (!stopped) {
                 Job j = job;
-                if (j != null && j != done) {
+                if (!done(j, doneSeq)) {
+                    doneSeq = j.seq;
                     j.work();
-                    done = j;
                     continue;
                 }
                 long since = System.nanoTime();
-                while ((j = job) == done && !stopped && System.nanoTime() - since < SPIN_NANOS) Thread.onSpinWait();
-                if (j == done && !stopped) {
+                while (!stopped && done(job, doneSeq) && System.nanoTime() - since < SPIN_NANOS) Thread.onSpinWait();
+                if (!stopped && done(job, doneSeq)) {
                     parked = true;
-                    if (job == done && !stopped) java.util.concurrent.locks.LockSupport.park(this);
+                    if (!stopped && done(job, doneSeq)) {
+                        Thread.interrupted();   // a pending interrupt would make park return at once, every time
+                        java.util.concurrent.locks.LockSupport.park(this);
+                    }
                     parked = false;
                 }
             }
+        }
+
+        private static boolean done(Job j, long doneSeq) {
+            return j == null || j.seq == doneSeq;
         }
 
         void offer(Job j) {
@@ -113,6 +124,10 @@ public final class Parallel {
     }
 
     private static Worker[] workers = new Worker[0];
+    /** Held by the call that uses the workers; a call that finds it taken runs inline. */
+    private static final java.util.concurrent.locks.ReentrantLock LOCK = new java.util.concurrent.locks.ReentrantLock();
+    /** Calls made with the workers (guarded by LOCK). */
+    private static long jobs;
 
     private static synchronized Worker[] workers(int count) {
         if (workers.length != count) {
@@ -170,9 +185,15 @@ public final class Parallel {
             for (int i = 0; i < n; i++) task.accept(i);
             return;
         }
-        Job job = new Job(task, n);
-        synchronized (Parallel.class) {   // one call at a time uses the workers; a second caller thread waits
-            for (Worker w : workers(t - 1)) w.offer(job);
+        if (!LOCK.tryLock()) {   // another thread's call has the workers: this one runs on its own thread
+            for (int i = 0; i < n; i++) task.accept(i);
+            return;
+        }
+        Job job;
+        try {
+            Worker[] ws = workers(threads - 1);   // sized by the thread count, not by this call: no restarts
+            job = new Job(task, n, ++jobs);
+            for (int k = 0; k < t - 1; k++) ws[k].offer(job);
             IN_TASK.set(Boolean.TRUE);
             try {
                 job.work();
@@ -180,6 +201,9 @@ public final class Parallel {
                 IN_TASK.set(Boolean.FALSE);
             }
             while (job.completed.get() < n) Thread.onSpinWait();
+            for (int k = 0; k < t - 1; k++) ws[k].job = null;   // keep nothing the tasks captured alive
+        } finally {
+            LOCK.unlock();
         }
         Throwable failure = job.failure.get();
         if (failure instanceof RuntimeException r) throw r;

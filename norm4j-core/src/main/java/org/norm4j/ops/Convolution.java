@@ -134,13 +134,16 @@ public final class Convolution {
 
     /** dx is assigned when {@code dxFresh} (garbage on entry), else added to, as dW and dB are. */
     private static void backward(Plan pl, float[] xd, float[] wd, float[] dy, float[] dx, boolean dxFresh, float[] dW, float[] dB) {
-        if (dx != null && dxFresh && pl.lanes == null) java.util.Arrays.fill(dx, 0f);   // col2im adds
         int wSize = pl.cout * pl.k;
         boolean directDw = pl.lanes != null || pl.direct != null && pl.k <= DIRECT_BACKWARD_MAX_TAPS;
         float[][] dWParts = dW == null || directDw ? null : new float[pl.chunks][];
         double[][] dWSums = dW == null || !directDw ? null : new double[pl.chunks][];
         double[][] dBParts = dB == null ? null : new double[pl.chunks][];
         Parallel.forEach(pl.chunks, chunk -> {
+            if (dx != null && dxFresh && pl.lanes == null) {   // col2im adds: zero this chunk's images first
+                int img = pl.cin * pl.h * pl.w;
+                java.util.Arrays.fill(dx, pl.first(chunk) * img, (pl.first(chunk) + pl.images(chunk)) * img, 0f);
+            }
             if (dBParts != null) dBParts[chunk] = new double[pl.cout];
             double[] dBPart = dBParts == null ? null : dBParts[chunk];
             if (pl.lanes != null) {

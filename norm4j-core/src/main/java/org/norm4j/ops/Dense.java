@@ -16,7 +16,8 @@ public final class Dense {
     /**
      * Rows per GEMM: a batch is cut into blocks of this many rows (dx and y) and the weight
      * gradient into blocks of output features, fixed by the shape, and the blocks run on
-     * {@link Parallel}'s threads (OpenBLAS itself runs on one): the same bits on any thread count.
+     * {@link Parallel}'s threads (bin/norm4j runs OpenBLAS on one thread): the same bits on any
+     * thread count.
      */
     static final int BLOCK_ROWS = 64;
 

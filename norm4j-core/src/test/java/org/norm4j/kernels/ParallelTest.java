@@ -94,6 +94,29 @@ class ParallelTest {
         assertEquals("task 6: an Error", e.getMessage());
     }
 
+    /**
+     * The workers are sized by the thread count, not by a call's task count: on 3 threads, calls of
+     * 2 and of 3 tasks in turn keep using the same 2 worker threads (restarting them for every
+     * change of count would cost thread starts and their per-thread scratch arrays).
+     */
+    @Test
+    void callsOfFewerTasksThanThreadsKeepTheWorkers() {
+        Thread caller = Thread.currentThread();
+        java.util.Set<Thread> helpers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        withThreads(3, () -> {
+            for (int rep = 0; rep < 100; rep++) {
+                for (int n = 2; n <= 3; n++) {
+                    Parallel.forEach(n, i -> {
+                        if (Thread.currentThread() != caller) helpers.add(Thread.currentThread());
+                        java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+                    });
+                }
+            }
+            return null;
+        });
+        assertTrue(helpers.size() >= 1 && helpers.size() <= 2, "worker threads seen: " + helpers);
+    }
+
     private static void severalCallersThenParkedWorkers() throws Exception {
         {
             java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(4);

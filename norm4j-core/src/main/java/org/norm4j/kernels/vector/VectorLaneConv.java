@@ -312,7 +312,7 @@ public final class VectorLaneConv implements LaneConv {
         float[] dxT = dx == null ? null : Scratch.floats(4, g.cinP * dxPlane);
         for (int g0 = 0; g0 < m; g0 += VL) {
             int n = Math.min(VL, m - g0);
-            java.util.Arrays.fill(dyT, 0, cout * dyPlane, 0f);
+            java.util.Arrays.fill(dyT, 0, g.coutP * dyPlane, 0f);   // the padded channels too: dW's blocks read them
             for (int co = 0; co < cout; co++) toLanes(dyT, co * dyPlane, g.yb, dy, ((i0 + g0) * cout + co) * g.oh * g.ow, g.oh * g.ow, n, g.outIdx);
             if (dW != null) {
                 inputToLanes(xT, x, i0 + g0, n, s, g);
