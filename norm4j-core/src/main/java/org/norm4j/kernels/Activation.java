@@ -48,31 +48,16 @@ public enum Activation {
      * accumulated into, while it is in cache, instead of in a pass of its own.
      */
     public void backwardAssign(float[] dPre, float[] dOut, float[] y, int n) {
-        Parallel.forRange(n, GRAIN, (lo, hi) -> {
-            java.util.Arrays.fill(dPre, lo, hi, 0f);
-            backwardRange(dPre, dOut, y, lo, hi);
-        });
+        Parallel.forRange(n, GRAIN, (lo, hi) -> backwardAssignRun(dPre, lo, dOut, lo, y, lo, hi - lo));
     }
 
     /**
-     * {@link #backwardAssign} where dOut is the gradient of a 2×2, stride-2 average pooling of the
-     * activation (planes of h × w, pooled to h/2 × w/2): each row's dOut is that row's pooled
-     * gradient times 0.25, spread over its window (zero in an odd last row or column), built in a
-     * plane-sized buffer that stays in cache: the same values as the pooling's backward followed
-     * by {@link #backwardAssign}, without the full-size gradient between them.
-     */
-    public void backwardAssignPooled2x2(float[] dPre, float[] dPool, float[] y, int planes, int h, int w) {
-        int oh = h / 2, ow = w / 2;
-        Parallel.forRange(planes, Parallel.grain((long) h * w, GRAIN), (p0, p1) -> {
-            float[] plane = new float[h * w];
-            for (int pl = p0; pl < p1; pl++) backwardAssignPooledPlane(dPre, pl * h * w, dPool, pl * oh * ow, y, pl * h * w, h, w, plane);
-        });
-    }
-
-    /**
-     * One plane of {@link #backwardAssignPooled2x2}, on the calling thread: dPre[dOff + ·] from the
-     * pooled gradient at pOff and the output at yOff; {@code plane} is a work array of h·w floats
-     * whose entries no window reaches (an odd last row or column) are zero, as a new array's are.
+     * {@link #backwardAssignRun} over one h × w plane whose dOut is the gradient of a 2×2, stride-2
+     * average pooling of the activation (at pOff, h/2 × w/2): each pooled gradient times 0.25,
+     * spread over its window into {@code plane} (a work array of h·w floats whose entries no window
+     * reaches, an odd last row or column, are zero, as a new array's are), then the activation's
+     * derivative: the same values as the pooling's backward followed by {@link #backwardAssign},
+     * without the full-size gradient between them. On the calling thread.
      */
     public void backwardAssignPooledPlane(float[] dPre, int dOff, float[] dPool, int pOff, float[] y, int yOff, int h, int w, float[] plane) {
         int oh = h / 2, ow = w / 2;
@@ -95,11 +80,7 @@ public enum Activation {
 
     /** dPre[i] += dOut[i]·act'(from the output y[i]) (accumulates: pass a zeroed dPre to assign). */
     public void backward(float[] dPre, float[] dOut, float[] y, int n) {
-        Parallel.forRange(n, GRAIN, (lo, hi) -> backwardRange(dPre, dOut, y, lo, hi));
-    }
-
-    private void backwardRange(float[] dPre, float[] dOut, float[] y, int lo, int hi) {
-        backwardRun(dPre, lo, dOut, lo, y, lo, hi - lo);
+        Parallel.forRange(n, GRAIN, (lo, hi) -> backwardRun(dPre, lo, dOut, lo, y, lo, hi - lo));
     }
 
     /** dPre[dOff + i] += dOut[oOff + i]·act'(y[yOff + i]) for i &lt; n. */

@@ -134,17 +134,10 @@ public final class Pooling {
                 for (int ow = 0; ow < outW; ow++) {
                     float g = dy[o + ow] * 0.25f;
                     int c = 2 * ow;
-                    if (assign) {
-                        dx[r0 + c] = g;
-                        dx[r0 + c + 1] = g;
-                        dx[r1 + c] = g;
-                        dx[r1 + c + 1] = g;
-                    } else {
-                        dx[r0 + c] += g;
-                        dx[r0 + c + 1] += g;
-                        dx[r1 + c] += g;
-                        dx[r1 + c + 1] += g;
-                    }
+                    dx[r0 + c] = assign ? g : dx[r0 + c] + g;   // assign: dx's garbage unread
+                    dx[r0 + c + 1] = assign ? g : dx[r0 + c + 1] + g;
+                    dx[r1 + c] = assign ? g : dx[r1 + c] + g;
+                    dx[r1 + c + 1] = assign ? g : dx[r1 + c + 1] + g;
                 }
             }
         }

@@ -117,26 +117,22 @@ public final class ChannelNorm {
     /** dx (assigned when {@code dxFresh}, else added to), dGamma, dBeta (added to); each may be null. */
     static void backward(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
         Layout l = s.layout;
-        if (l.statStride() == 0 && l.B() > 1) {
+        if (l.statStride() == 0 && l.B() > 1) {   // every fused pooling too (it needs B = H·W ≥ 4)
             backwardPerChannel(s, dOut, dx, dxFresh, dGamma, dBeta);
             return;
         }
         float[] dy = dOut;
-        if (s.poolW > 0) {
-            dy = Workspace.uninitialized(s.x.length);
-            s.activation.backwardAssignPooled2x2(dy, dOut, s.y, l.A() * l.C(), s.poolH, s.poolW);
-        } else if (s.activation != Activation.IDENTITY) {
+        if (s.activation != Activation.IDENTITY) {
             dy = Workspace.uninitialized(dOut.length);
             s.activation.backwardAssign(dy, dOut, s.y, dOut.length);
         }
         int P = l.params(), C = l.C(), pStride = l.paramStride();
         double[] sumDy = new double[P], sumDyXc = new double[P];
         Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, 0, s.x, 0, l.A(), C, l.B(), s.center, pStride);
-        // sumDyXhat[p] = Σ dy·xhat = invStd·(Σ dy·(x − m_f) + (m_f − mean)·Σ dy)
         double[] sumDyXhat = new double[P];
         for (int p = 0; p < P; p++) {
             int st = l.stat(pStride == 0 ? 0 : p / C, p % C);
-            sumDyXhat[p] = s.invStd[st] * (sumDyXc[p] + (s.center[p] - s.mean[st]) * sumDy[p]);
+            sumDyXhat[p] = sumDyXhat(s.invStd[st], sumDyXc[p], s.center[p] - s.mean[st], sumDy[p]);
         }
         for (int p = 0; p < P; p++) {
             int c = p % C;
@@ -162,12 +158,27 @@ public final class ChannelNorm {
             double inv = s.invStd[st], gc = s.gamma == null ? 1.0 : s.gamma[c];
             coefDy[p] = (float) (gc * inv);
             if (s.batchStats) {
-                double cx = -inv * inv * g2[st] / n;
+                double cx = coefX(inv, g2[st], n);
                 coefX[p] = (float) cx;
-                coefK[p] = (float) (-inv * g1[st] / n + cx * (s.center[p] - s.mean[st]));
+                coefK[p] = (float) coefK(inv, g1[st], n, cx, s.center[p] - s.mean[st]);
             }
         }
         Normalization.backwardChannels(dx, 0, dy, 0, s.x, 0, l.A(), C, l.B(), coefDy, coefX, s.center, coefK, pStride, dxFresh);
+    }
+
+    /** Σ dy·xhat = invStd·(Σ dy·(x − m_f) + (m_f − mean)·Σ dy), from the sums about the float center m_f. */
+    private static double sumDyXhat(double invStd, double sumDyXc, double centerMinusMean, double sumDy) {
+        return invStd * (sumDyXc + centerMinusMean * sumDy);
+    }
+
+    /** dx's coefficient of (x − m_f) with batch statistics: −invStd²·G2/n. */
+    private static double coefX(double invStd, double g2, double n) {
+        return -invStd * invStd * g2 / n;
+    }
+
+    /** dx's constant with batch statistics: −invStd·G1/n + coefX·(m_f − mean). */
+    private static double coefK(double invStd, double g1, double n, double coefX, double centerMinusMean) {
+        return -invStd * g1 / n + coefX * centerMinusMean;
     }
 
     /**
@@ -210,7 +221,7 @@ public final class ChannelNorm {
                     sumDy += acc[0];
                     sumDyXc += acc[1];
                 }
-                double sumDyXhat = s.invStd[c] * (sumDyXc + (s.center[c] - s.mean[c]) * sumDy);
+                double sumDyXhat = sumDyXhat(s.invStd[c], sumDyXc, s.center[c] - s.mean[c], sumDy);
                 if (dBeta != null) dBeta[c] += (float) sumDy;
                 if (dGamma != null) dGamma[c] += (float) sumDyXhat;
                 if (dx == null) continue;
@@ -220,9 +231,9 @@ public final class ChannelNorm {
                     double g1 = 0, g2 = 0;   // added into zero as the whole-tensor path's arrays are
                     g1 += gc * sumDy;
                     g2 += gc * sumDyXhat;
-                    double cx = -inv * inv * g2 / n;
+                    double cx = coefX(inv, g2, n);
                     coefX = (float) cx;
-                    coefK = (float) (-inv * g1 / n + cx * (s.center[c] - s.mean[c]));
+                    coefK = (float) coefK(inv, g1, n, cx, s.center[c] - s.mean[c]);
                 }
                 for (int a = 0; a < A; a++) {
                     int off = (a * C + c) * B;

@@ -141,12 +141,12 @@ public final class BatchNorm extends Module {
      * BatchNorm2d → Sigmoid → AvgPool2d(2) where {@link #fusesPool} says the input allows it.
      */
     public Tensor forwardThenPool(Tensor x, Activation then) {
+        if (activation != Activation.IDENTITY) {
+            throw new IllegalStateException(describe() + ": already applies " + activation + "; forwardThenPool(" + then + ") would apply two");
+        }
         if (!fusesPool(x)) {
             throw new IllegalArgumentException(describe() + ": pooling fuses only into a channels-first batch norm of [N, C, H, W] with "
                     + "H, W ≥ 2, got input shape " + Shape.str(x.shape()));
-        }
-        if (activation != Activation.IDENTITY) {
-            throw new IllegalStateException(describe() + ": already applies " + activation + "; forwardThenPool(" + then + ") would apply two");
         }
         return forward(x, then, true);
     }
