@@ -129,7 +129,8 @@ public final class Parallel {
     /** Calls made with the workers (guarded by LOCK). */
     private static long jobs;
 
-    private static synchronized Worker[] workers(int count) {
+    /** The workers, {@code count} of them, started or restarted as needed (called under LOCK). */
+    private static Worker[] workers(int count) {
         if (workers.length != count) {
             for (Worker w : workers) {
                 w.stopped = true;
@@ -180,18 +181,15 @@ public final class Parallel {
 
     /** Runs {@code task.accept(i)} for every i in [0, n), each once, and returns when all are done. */
     public static void forEach(int n, IntConsumer task) {
-        int t = Math.min(threads, n);
-        if (t <= 1 || n <= MIN_PARALLEL_TASKS || IN_TASK.get()) {
-            for (int i = 0; i < n; i++) task.accept(i);
-            return;
-        }
-        if (!LOCK.tryLock()) {   // another thread's call has the workers: this one runs on its own thread
+        int count = threads, t = Math.min(count, n);   // one read: setThreads may run meanwhile
+        // inline when there is nothing to share, inside a task, or while another thread's call has the workers
+        if (t <= 1 || n <= MIN_PARALLEL_TASKS || IN_TASK.get() || !LOCK.tryLock()) {
             for (int i = 0; i < n; i++) task.accept(i);
             return;
         }
         Job job;
         try {
-            Worker[] ws = workers(threads - 1);   // sized by the thread count, not by this call: no restarts
+            Worker[] ws = workers(count - 1);   // sized by the thread count, not by this call: no restarts
             job = new Job(task, n, ++jobs);
             for (int k = 0; k < t - 1; k++) ws[k].offer(job);
             IN_TASK.set(Boolean.TRUE);
