@@ -136,31 +136,18 @@ class LayersTest {
             }
             wantY[o] = s;
         }
-        float[][] results = new float[2][];
-        for (int threads = 1; threads <= 2; threads++) {
-            int before = org.norm4j.kernels.Parallel.threads();
-            org.norm4j.kernels.Parallel.setThreads(threads);
-            try {
-                x.zeroGrad();
-                conv.zeroGrad();
-                Tensor y = conv.forward(x);
-                y.backward(Tensor.wrap(dyv, y.shape()));
-                assertEquals(java.util.List.of(n, cout, oh, ow), java.util.Arrays.stream(y.shape()).boxed().toList());
-                Check.close("chunked conv forward, " + threads + " threads", y.toArray(), wantY, 1e-5, 1e-5);
-                Check.close("chunked conv dx", x.grad().toArray(), wantDx, 1e-4, 1e-5);
-                Check.close("chunked conv dW", conv.weight().grad().toArray(), wantDw, 1e-4, 1e-4);
-                Check.close("chunked conv db", conv.bias().grad().toArray(), wantDb, 1e-4, 1e-4);
-                float[] all = new float[y.size() + x.size() + wantDw.length + cout];
-                System.arraycopy(y.data(), 0, all, 0, y.size());
-                System.arraycopy(x.grad().data(), 0, all, y.size(), x.size());
-                System.arraycopy(conv.weight().grad().data(), 0, all, y.size() + x.size(), wantDw.length);
-                System.arraycopy(conv.bias().grad().data(), 0, all, y.size() + x.size() + wantDw.length, cout);
-                results[threads - 1] = all;
-            } finally {
-                org.norm4j.kernels.Parallel.setThreads(before);
-            }
-        }
-        org.junit.jupiter.api.Assertions.assertArrayEquals(results[0], results[1], "1 and 2 threads must give the same bits");
+        sameBitsOnOneAndTwoThreads(threads -> {
+            x.zeroGrad();
+            conv.zeroGrad();
+            Tensor y = conv.forward(x);
+            y.backward(Tensor.wrap(dyv, y.shape()));
+            assertEquals(java.util.List.of(n, cout, oh, ow), java.util.Arrays.stream(y.shape()).boxed().toList());
+            Check.close("chunked conv forward, " + threads + " threads", y.toArray(), wantY, 1e-5, 1e-5);
+            Check.close("chunked conv dx", x.grad().toArray(), wantDx, 1e-4, 1e-5);
+            Check.close("chunked conv dW", conv.weight().grad().toArray(), wantDw, 1e-4, 1e-4);
+            Check.close("chunked conv db", conv.bias().grad().toArray(), wantDb, 1e-4, 1e-4);
+            return concat(y.data(), x.grad().data(), conv.weight().grad().data(), conv.bias().grad().data());
+        });
     }
 
     /** Sequential runs BN + Sigmoid/ReLU/Tanh as one pass: the same bits as the layers one by one, forward and backward, train and eval. */
@@ -251,29 +238,42 @@ class LayersTest {
                 wantDb[o] += dyv[r * out + o];
             }
         }
-        float[][] bits = new float[2][];
-        for (int threads = 1; threads <= 2; threads++) {
-            int before = org.norm4j.kernels.Parallel.threads();
-            org.norm4j.kernels.Parallel.setThreads(threads);
-            try {
-                lin.zeroGrad();
-                Tensor x = Tensor.wrap(xv.clone(), n, in).requiresGrad(true);
-                Tensor y = lin.forward(org.norm4j.ops.Pointwise.reshape(x, n, in));
-                y.backward(Tensor.wrap(dyv, n, out));
-                Check.close("linear y", y.toArray(), wantY, 1e-5, 1e-5);
-                Check.close("linear dx", x.grad().toArray(), wantDx, 1e-5, 1e-5);
-                Check.close("linear dW", lin.weight().grad().toArray(), wantDw, 1e-4, 1e-5);
-                Check.close("linear db", lin.bias().grad().toArray(), wantDb, 1e-4, 1e-5);
-                float[] all = new float[n * out + n * in + out * in];
-                System.arraycopy(y.data(), 0, all, 0, n * out);
-                System.arraycopy(x.grad().data(), 0, all, n * out, n * in);
-                System.arraycopy(lin.weight().grad().data(), 0, all, n * out + n * in, out * in);
-                bits[threads - 1] = all;
-            } finally {
-                org.norm4j.kernels.Parallel.setThreads(before);
+        sameBitsOnOneAndTwoThreads(threads -> {
+            lin.zeroGrad();
+            Tensor x = Tensor.wrap(xv.clone(), n, in).requiresGrad(true);
+            Tensor y = lin.forward(org.norm4j.ops.Pointwise.reshape(x, n, in));
+            y.backward(Tensor.wrap(dyv, n, out));
+            Check.close("linear y", y.toArray(), wantY, 1e-5, 1e-5);
+            Check.close("linear dx", x.grad().toArray(), wantDx, 1e-5, 1e-5);
+            Check.close("linear dW", lin.weight().grad().toArray(), wantDw, 1e-4, 1e-5);
+            Check.close("linear db", lin.bias().grad().toArray(), wantDb, 1e-4, 1e-5);
+            return concat(y.data(), x.grad().data(), lin.weight().grad().data());
+        });
+    }
+
+    /** Runs {@code step} on 1 and then 2 of Parallel's threads (restoring the count) and asserts the two results are the same bits. */
+    private static void sameBitsOnOneAndTwoThreads(java.util.function.IntFunction<float[]> step) {
+        float[][] results = new float[2][];
+        int before = org.norm4j.kernels.Parallel.threads();
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                org.norm4j.kernels.Parallel.setThreads(threads);
+                results[threads - 1] = step.apply(threads);
             }
+        } finally {
+            org.norm4j.kernels.Parallel.setThreads(before);
         }
-        org.junit.jupiter.api.Assertions.assertArrayEquals(bits[0], bits[1], "1 and 2 threads must give the same bits");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(results[0], results[1], "1 and 2 threads must give the same bits");
+    }
+
+    private static float[] concat(float[]... parts) {
+        float[] all = new float[java.util.Arrays.stream(parts).mapToInt(a -> a.length).sum()];
+        int at = 0;
+        for (float[] a : parts) {
+            System.arraycopy(a, 0, all, at, a.length);
+            at += a.length;
+        }
+        return all;
     }
 
     /** Forward (through Sequential, fused, or layer by layer), backward of dy, then every number left: y, dx, each gradient, each buffer. */

@@ -103,8 +103,8 @@ public final class VectorLaneConv implements LaneConv {
     /**
      * One plane of n images (n ≤ VL, planes idx[j] apart from src + sOff) into the lanes:
      * lanes[lOff + pos[p] + j] = src[sOff + idx[j] + p]. A full group reads each position's lanes
-     * with one gather across the images and stores them whole; scattering instead, one image at a
-     * time, was 3× slower (scatters to addresses 4 KiB apart alias in L1).
+     * with one gather across the images and stores them whole; scattering into the lanes instead,
+     * one image at a time, measured slower (LeNet's conv2 dW with dy's transpose: 1.27 → 1.71 ms).
      */
     private static void toLanes(float[] lanes, int lOff, int[] pos, float[] src, int sOff, int n, int count, int[] idx) {
         for (int p = 0; p < n; p++) {
