@@ -60,6 +60,10 @@ public enum Activation {
      * without the full-size gradient between them. On the calling thread.
      */
     public void backwardAssignPooledPlane(float[] dPre, int dOff, float[] dPool, int pOff, float[] y, int yOff, int h, int w, float[] plane) {
+        if (this == SIGMOID) {   // the same values in one pass, the pooled gradient read where it is needed
+            Loops.get().sigmoidBackwardPooled2x2(dPre, dOff, dPool, pOff, y, yOff, h, w);
+            return;
+        }
         int oh = h / 2, ow = w / 2;
         for (int r = 0; r < 2 * oh; r++) {
             int src = pOff + (r / 2) * ow, dst = r * w;

@@ -99,6 +99,23 @@ public interface Loops {
     /** dx[i] += dy[i]·y[i]·(1 − y[i]): the sigmoid's backward from its output. */
     void sigmoidBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] y, int yOff, int n);
 
+    /**
+     * One h × w plane's 2×2, stride-2 average pooling (AvgPool2d(2); an odd last row or column is
+     * dropped): p[pOff + r·(w/2) + c] = s·0.25 with s summed from 0 in the window's row order,
+     * {@code ((((0 + y[2r, 2c]) + y[2r, 2c+1]) + y[2r+1, 2c]) + y[2r+1, 2c+1])}, as PyTorch's loop.
+     * Bit-identical in both twins; p must not overlap y.
+     */
+    void avgPool2x2(float[] p, int pOff, float[] y, int yOff, int h, int w);
+
+    /**
+     * The sigmoid's backward under a 2×2, stride-2 average pooling, over one h × w plane, assigned:
+     * dPre[dOff + i] = 0 + ((g·0.25)·y[i])·(1 − y[i]) with g the pooled gradient of the window
+     * holding element i (0 for an odd last row or column no window covers). The values of the
+     * pooling's backward followed by {@link #sigmoidBackward} into zeros, without the full-size
+     * gradient between them. Bit-identical in both twins; dPre must not overlap dPool or y.
+     */
+    void sigmoidBackwardPooled2x2(float[] dPre, int dOff, float[] dPool, int pOff, float[] y, int yOff, int h, int w);
+
     /** The implementation in use: the vector twin when available and not disabled, else scalar. */
     static Loops get() {
         return LoopsHolder.INSTANCE;

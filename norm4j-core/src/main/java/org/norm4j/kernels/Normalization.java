@@ -226,6 +226,28 @@ public final class Normalization {
     }
 
     /**
+     * {@link #applyChannels} with per-channel parameters (batch norm) over [A, C, h·w] planes, each
+     * plane then 2×2-average-pooled ({@link Loops#avgPool2x2}) into {@code p} (A·C planes of
+     * (h/2)·(w/2)) right after it is written, while it is in cache: the values of the apply
+     * followed by AvgPool2d(2), without reading y back from memory.
+     */
+    public static void applyChannelsPool2x2(float[] y, float[] x, float[] p, int A, int C, int h, int w,
+                                            float[] center, float[] scale, float[] shift, Activation act) {
+        Loops l = loops();
+        int B = h * w, P = (h / 2) * (w / 2);
+        Parallel.forRange(A, Parallel.grain((long) C * B, TASK_ELEMENTS), (a0, a1) -> {
+            for (int a = a0; a < a1; a++) {
+                for (int c = 0; c < C; c++) {
+                    int off = (a * C + c) * B;
+                    l.affine(y, off, x, off, B, center[c], scale[c], shift[c]);
+                    act.forwardRun(y, off, B);
+                    l.avgPool2x2(p, (a * C + c) * P, y, off, h, w);
+                }
+            }
+        });
+    }
+
+    /**
      * Layer norm (mean non-null) or RMS norm (mean null) forward, each row normalized right after
      * its statistics, while it is in cache: the row is read from memory once. Per row r fills
      * mean[r] (layer norm), invStd[r] = 1/sqrt(var + eps) (RMS: 1/sqrt(Σx²/len + eps)) and the float

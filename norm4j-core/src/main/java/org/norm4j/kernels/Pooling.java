@@ -103,23 +103,10 @@ public final class Pooling {
         return kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0;
     }
 
-    /** The general loop's sums in its order (row 0 left, right, row 1 left, right), without bounds tests. */
+    /** The general loop's sums in its order (row 0 left, right, row 1 left, right), plane by plane: {@link Loops#avgPool2x2}. */
     private static void avgForward2x2(float[] y, float[] x, int p0, int p1, int h, int w, int outH, int outW) {
-        for (int pl = p0; pl < p1; pl++) {
-            int xb = pl * h * w, yb = pl * outH * outW;
-            for (int oh = 0; oh < outH; oh++) {
-                int r0 = xb + 2 * oh * w, r1 = r0 + w, o = yb + oh * outW;
-                for (int ow = 0; ow < outW; ow++) {
-                    int c = 2 * ow;
-                    float s = 0;
-                    s += x[r0 + c];
-                    s += x[r0 + c + 1];
-                    s += x[r1 + c];
-                    s += x[r1 + c + 1];
-                    y[o + ow] = s * 0.25f;
-                }
-            }
-        }
+        Loops l = Loops.get();
+        for (int pl = p0; pl < p1; pl++) l.avgPool2x2(y, pl * outH * outW, x, pl * h * w, h, w);
     }
 
     private static void avgBackward2x2(float[] dx, boolean assign, float[] dy, int p0, int p1, int h, int w, int outH, int outW) {

@@ -160,4 +160,32 @@ public final class ScalarLoops implements Loops {
             dx[dxOff + i] += dy[dyOff + i] * v * (1f - v);
         }
     }
+
+    @Override
+    public void avgPool2x2(float[] p, int pOff, float[] y, int yOff, int h, int w) {
+        int oh = h / 2, ow = w / 2;
+        for (int r = 0; r < oh; r++) {
+            int r0 = yOff + 2 * r * w, r1 = r0 + w, o = pOff + r * ow;
+            for (int c = 0; c < ow; c++) {
+                float s = 0;
+                s += y[r0 + 2 * c];
+                s += y[r0 + 2 * c + 1];
+                s += y[r1 + 2 * c];
+                s += y[r1 + 2 * c + 1];
+                p[o + c] = s * 0.25f;
+            }
+        }
+    }
+
+    @Override
+    public void sigmoidBackwardPooled2x2(float[] dPre, int dOff, float[] dPool, int pOff, float[] y, int yOff, int h, int w) {
+        int oh = h / 2, ow = w / 2;
+        for (int r = 0; r < h; r++) {
+            for (int c = 0; c < w; c++) {
+                float g = r < 2 * oh && c < 2 * ow ? dPool[pOff + (r / 2) * ow + c / 2] * 0.25f : 0f;
+                float v = y[yOff + r * w + c];
+                dPre[dOff + r * w + c] = 0f + g * v * (1f - v);
+            }
+        }
+    }
 }

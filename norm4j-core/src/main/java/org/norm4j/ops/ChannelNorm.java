@@ -98,13 +98,15 @@ public final class ChannelNorm {
         }
         float[] xd = x.data();
         float[] yd = inPlace ? xd : Workspace.uninitialized(xd.length);   // apply writes every element
-        Normalization.applyChannels(yd, 0, xd, 0, layout.A(), layout.C(), layout.B(), center, scale, shift, pStride, activation);
-        Tensor y = inPlace ? x : Tensor.wrap(yd, x.shape());
+        Tensor y;
         if (pool2x2) {
             int oh = poolH / 2, ow = poolW / 2;
             float[] pooled = Workspace.uninitialized(xs[0] * xs[1] * oh * ow);   // every window written
-            org.norm4j.kernels.Pooling.avgForward(pooled, yd, xs[0] * xs[1], poolH, poolW, 2, 2, 2, 2, 0, 0, oh, ow);
+            Normalization.applyChannelsPool2x2(yd, xd, pooled, layout.A(), layout.C(), poolH, poolW, center, scale, shift, activation);
             y = Tensor.wrap(pooled, xs[0], xs[1], oh, ow);
+        } else {
+            Normalization.applyChannels(yd, 0, xd, 0, layout.A(), layout.C(), layout.B(), center, scale, shift, pStride, activation);
+            y = inPlace ? x : Tensor.wrap(yd, x.shape());
         }
         if (!inPlace && Autograd.needsGrad(x, gamma, beta)) {
             Saved saved = new Saved(layout, xd, activation == Activation.IDENTITY ? null : yd, mean.clone(), invStd.clone(),
