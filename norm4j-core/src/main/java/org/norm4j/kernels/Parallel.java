@@ -48,44 +48,66 @@ public final class Parallel {
      */
     static final long SPIN_NANOS = Long.getLong("norm4j.parallel.spinNanos", 500_000L);
 
-    /** One call's tasks, shared by the caller and the workers. */
+    /**
+     * One call's tasks, shared by the caller and the workers. Participant p (the caller 0, worker k
+     * is k + 1) first takes the tasks of its own contiguous share [p·n/t, (p+1)·n/t), in order, then
+     * helps with the others' shares: calls that split the same batch the same way give each thread
+     * the same images, so a step's tensors stay in the cache of the core that wrote them (taking
+     * tasks from one shared counter, either core's half of a tensor was written by the other).
+     * Which tasks run, and so every result, does not depend on who runs them.
+     */
     private static final class Job {
         final IntConsumer task;
-        final int n;
+        final int n, parts;
         /** The call's number: a worker compares numbers, not jobs, so it keeps no job (and what its tasks captured) alive. */
         final long seq;
-        final AtomicInteger next = new AtomicInteger(), completed = new AtomicInteger();
+        /** next[p]: the next task of share p; share p ends where share p + 1 starts. */
+        final java.util.concurrent.atomic.AtomicIntegerArray next;
+        final AtomicInteger completed = new AtomicInteger();
         final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
 
-        Job(IntConsumer task, int n, long seq) {
+        Job(IntConsumer task, int n, int parts, long seq) {
             this.task = task;
             this.n = n;
+            this.parts = parts;
             this.seq = seq;
+            next = new java.util.concurrent.atomic.AtomicIntegerArray(parts);
+            for (int p = 0; p < parts; p++) next.set(p, start(p));
         }
 
-        /** Takes tasks until none is left; a failed task stops the others from starting theirs (each still counts as done). */
-        void work() {
-            for (int i; (i = next.getAndIncrement()) < n; ) {
-                if (failure.get() == null) {
-                    try {
-                        task.accept(i);
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
+        int start(int p) {
+            return (int) ((long) p * n / parts);
+        }
+
+        /** Takes tasks, its own share's first, until none is left; a failed task stops the others from starting theirs (each still counts as done). */
+        void work(int self) {
+            for (int k = 0; k < parts; k++) {
+                int p = (self + k) % parts, end = start(p + 1);
+                for (int i; (i = next.getAndIncrement(p)) < end; ) {
+                    if (failure.get() == null) {
+                        try {
+                            task.accept(i);
+                        } catch (Throwable e) {
+                            failure.compareAndSet(null, e);
+                        }
                     }
+                    completed.incrementAndGet();
                 }
-                completed.incrementAndGet();
             }
         }
     }
 
     /** A worker thread: spins on {@link #job} for {@link #SPIN_NANOS}, then parks until a caller unparks it. */
     private static final class Worker extends Thread {
+        /** This worker's share in a job: worker k + 1 of the call's participants. */
+        final int part;
         volatile Job job;
         volatile boolean parked;
         volatile boolean stopped;
 
         Worker(int id) {
             super("norm4j-kernel-" + id);
+            part = id;
             setDaemon(true);
         }
 
@@ -97,7 +119,7 @@ public final class Parallel {
                 Job j = job;
                 if (!done(j, doneSeq)) {
                     doneSeq = j.seq;
-                    j.work();
+                    if (part < j.parts) j.work(part);
                     continue;
                 }
                 long since = System.nanoTime();
@@ -190,11 +212,11 @@ public final class Parallel {
         Job job;
         try {
             Worker[] ws = workers(count - 1);   // sized by the thread count, not by this call: no restarts
-            job = new Job(task, n, ++jobs);
+            job = new Job(task, n, t, ++jobs);
             for (int k = 0; k < t - 1; k++) ws[k].offer(job);
             IN_TASK.set(Boolean.TRUE);
             try {
-                job.work();
+                job.work(0);
             } finally {
                 IN_TASK.set(Boolean.FALSE);
             }

@@ -70,6 +70,46 @@ class ParallelTest {
     }
 
     /**
+     * Each thread starts with its own contiguous share of the tasks (the caller [0, n/2), the
+     * worker [n/2, n) on 2 threads), so calls that cut a batch alike give each thread the same
+     * images. Deterministic: task 1 waits until task n/2 has started, and the rest of the second
+     * share until task 0 has, so neither thread can finish its share and reach into the other's
+     * before both heads are taken; the worker's first task must then be the head of its share (from
+     * one shared counter it would take task 1 or 2).
+     */
+    @Test
+    void eachThreadStartsWithItsOwnShare() {
+        int n = 8;
+        Thread caller = Thread.currentThread();
+        java.util.concurrent.ConcurrentHashMap<Thread, Integer> first = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.CountDownLatch headOfFirstShare = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch headOfSecondShare = new java.util.concurrent.CountDownLatch(1);
+        withThreads(2, () -> {
+            Parallel.forEach(n, i -> {
+                first.putIfAbsent(Thread.currentThread(), i);
+                if (i == 0) headOfFirstShare.countDown();
+                if (i == n / 2) headOfSecondShare.countDown();
+                if (i == 1) await(headOfSecondShare, "task n/2");
+                if (i > n / 2) await(headOfFirstShare, "task 0");
+            });
+            return null;
+        });
+        assertEquals(0, first.get(caller), "the caller's first task");
+        assertEquals(2, first.size(), "threads that ran tasks: " + first);
+        first.forEach((t, i) -> {
+            if (t != caller) assertEquals(n / 2, i, "the worker's first task");
+        });
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch started, String what) {
+        try {
+            assertTrue(started.await(30, java.util.concurrent.TimeUnit.SECONDS), what + " never started");
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * The workers serve one call at a time: calls from several threads at once (a data loader
      * beside training, tests in parallel) each get every task run once, and none waits forever;
      * calls back to back, microseconds apart, find the spinning workers, and calls after the
