@@ -21,7 +21,7 @@ import org.norm4j.kernels.ScalarLoops;
  *       {@code affineBackwardColumns}, {@code normalizeRow}, {@code rowBackward}) do the scalar
  *       twin's float operations in the scalar twin's order, with no FMA, so their results are
  *       bit-identical to it: switching twins never changes a forward output or a gradient. So are
- *       {@code sigmoid} (ExpF's float polynomial, lane for lane) and {@code sigmoidBackward}.</li>
+ *       {@code sigmoid} (ExpF's fused polynomial, lane for lane: the one FMA kernel here) and {@code sigmoidBackward}.</li>
  *   <li>Plain reductions ({@code sum}, {@code sumShifted}, {@code sumSquares}, {@code dotShifted})
  *       accumulate per lane in float over chunks of {@link #CHUNK} elements, so each lane adds at
  *       most {@value #VECTORS_PER_CHUNK} terms before its chunk is reduced and added into a double;
@@ -365,28 +365,33 @@ public final class VectorLoops implements Loops {
     @Override
     public void sigmoid(float[] y, int yOff, float[] x, int xOff, int n) {
         int bound = F.loopBound(n);
+        FloatVector mLn2Hi = FloatVector.broadcast(F, -ExpF.LN2_HI), mLn2Lo = FloatVector.broadcast(F, -ExpF.LN2_LO);
+        FloatVector p2 = FloatVector.broadcast(F, ExpF.P2), p3 = FloatVector.broadcast(F, ExpF.P3);
+        FloatVector p4 = FloatVector.broadcast(F, ExpF.P4), p5 = FloatVector.broadcast(F, ExpF.P5);
+        FloatVector log2e = FloatVector.broadcast(F, ExpF.LOG2E), round = FloatVector.broadcast(F, ExpF.ROUND);
+        FloatVector one = FloatVector.broadcast(F, 1f);
         int i = 0;
         for (; i < bound; i += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, xOff + i);
-            // e = ExpF.expNonPositive(−|v|), the same float operations in the same order, written
-            // out here (a helper taking and returning vectors is not always inlined; see the top)
+            // e = ExpF.expNonPositive(−|v|), the same fused operations in the same order, written out
+            // here (a helper taking and returning vectors is not always inlined; see the top). The
+            // scalar clamp of t below LO is left out: such lanes are flushed to 0 all the same.
             FloatVector t = v.abs().neg();
             VectorMask<Float> under = t.lt(ExpF.LO);
-            t = t.blend(ExpF.LO, under);
-            FloatVector shifted = t.mul(ExpF.LOG2E).add(ExpF.ROUND);   // n + 1.5·2²³
-            FloatVector nf = shifted.sub(ExpF.ROUND);
-            FloatVector r = t.sub(nf.mul(ExpF.LN2_HI));
-            r = r.sub(nf.mul(ExpF.LN2_LO));
-            FloatVector p = r.mul(ExpF.P0).add(ExpF.P1);
-            p = p.mul(r).add(ExpF.P2);
-            p = p.mul(r).add(ExpF.P3);
-            p = p.mul(r).add(ExpF.P4);
-            p = p.mul(r).add(ExpF.P5);
-            FloatVector poly = p.mul(r).mul(r).add(r).add(1f);
+            FloatVector shifted = t.fma(log2e, round);   // n + 1.5·2²³
+            FloatVector nf = shifted.sub(round);
+            FloatVector r = nf.fma(mLn2Hi, t);
+            r = nf.fma(mLn2Lo, r);
+            FloatVector p = r.fma(ExpF.P0, ExpF.P1);
+            p = p.fma(r, p2);
+            p = p.fma(r, p3);
+            p = p.fma(r, p4);
+            p = p.fma(r, p5);
+            FloatVector poly = p.fma(r.mul(r), r).add(one);
             IntVector bits = shifted.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
             FloatVector e = poly.mul(bits.reinterpretAsFloats()).blend(0f, under);
-            FloatVector d = e.add(1f);
-            FloatVector.broadcast(F, 1f).blend(e, v.lt(0f)).div(d).intoArray(y, yOff + i);
+            FloatVector d = e.add(one);
+            one.blend(e, v.lt(0f)).div(d).intoArray(y, yOff + i);
         }
         for (; i < n; i++) y[yOff + i] = ExpF.sigmoid(x[xOff + i]);
     }
