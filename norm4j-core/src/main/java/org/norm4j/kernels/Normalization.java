@@ -68,22 +68,94 @@ public final class Normalization {
             collectStatsColumns(l, mean, m2, x, xOff, A, C);
             return;
         }
-        double n = (double) A * B;
         // one task per channel group: each channel's sums run in the same order on any thread count
         Parallel.forRange(C, Parallel.grain((long) A * B, TASK_ELEMENTS), (c0, c1) -> {
             double[] acc = new double[2];
+            for (int c = c0; c < c1; c++) channelMoments(l, acc, mean, m2, x, xOff, A, C, B, c);
+        });
+    }
+
+    /** mean[c], m2[c] of channel c (B > 1): the shift from a first pass over the channel, then the shifted sums (the second pass reads it from cache). */
+    private static void channelMoments(Loops l, double[] acc, double[] mean, double[] m2, float[] x, int xOff, int A, int C, int B, int c) {
+        double n = (double) A * B, s = 0;
+        for (int a = 0; a < A; a++) s += l.sum(x, xOff + (a * C + c) * B, B);
+        float shift = (float) (s / n);
+        acc[0] = 0;
+        acc[1] = 0;
+        for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
+        mean[c] = shift + acc[0] / n;
+        m2[c] = Math.max(0, acc[1] - acc[0] * acc[0] / n);
+    }
+
+    /** Sets channel c's apply parameters (center[c], scale[c], shift[c]) once its moments are known. */
+    @FunctionalInterface
+    public interface ChannelParams {
+        void set(int c);
+    }
+
+    /**
+     * Batch norm's training forward over channels-first input [A, C, B] (B > 1), a channel at a
+     * time while it is in cache: the channel's moments ({@link #collectStatsChannels}'s, the same
+     * bits), then {@code params.set(c)}, then the channel's runs applied as {@link #applyChannels}
+     * does (act on each run) and, when {@code p} is not null, each h × w plane 2×2-average-pooled
+     * into p (B = h·w) as {@link #applyChannelsPool2x2} does. The whole-tensor order (all moments,
+     * then the apply) reads x from memory twice; this reads each channel from memory once, when it
+     * fits in cache ({@link #channelFitsCache}). The channels are the tasks.
+     */
+    public static void statsThenApplyChannels(double[] mean, double[] m2, float[] y, float[] x, float[] p, int A, int C, int h, int w,
+                                              ChannelParams params, float[] center, float[] scale, float[] shift, Activation act) {
+        Loops l = loops();
+        int B = h * w, P = (h / 2) * (w / 2);
+        Parallel.forRange(C, Parallel.grain((long) A * B, TASK_ELEMENTS), (c0, c1) -> {
+            double[] acc = new double[2];
             for (int c = c0; c < c1; c++) {
-                double s = 0;
-                for (int a = 0; a < A; a++) s += l.sum(x, xOff + (a * C + c) * B, B);
-                float shift = (float) (s / n);
-                acc[0] = 0;
-                acc[1] = 0;
-                for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
-                mean[c] = shift + acc[0] / n;
-                m2[c] = Math.max(0, acc[1] - acc[0] * acc[0] / n);
+                channelMoments(l, acc, mean, m2, x, 0, A, C, B, c);
+                params.set(c);
+                for (int a = 0; a < A; a++) {
+                    int off = (a * C + c) * B;
+                    l.affine(y, off, x, off, B, center[c], scale[c], shift[c]);
+                    act.forwardRun(y, off, B);
+                    if (p != null) l.avgPool2x2(p, (a * C + c) * P, y, off, h, w);
+                }
             }
         });
     }
+
+    /**
+     * Instance and group norm's forward over [A, C, B] with G statistics per item (instance norm:
+     * G = C, one channel each; group norm: C/G channels each), a statistic's row (its channels'
+     * runs, contiguous) at a time while it is in cache: the row's moments ({@link #collectStatsRows}'s,
+     * the same bits) into mean[r], m2[r] (r = a·G + g), then {@code params.set(p)} and the apply of
+     * each of its channels' runs (p = a·C + c), as {@link #applyChannels} does with pStride = C.
+     * x is read from memory once instead of twice.
+     */
+    public static void statsThenApplyRows(double[] mean, double[] m2, float[] y, float[] x, int A, int C, int B, int G,
+                                          ChannelParams params, float[] center, float[] scale, float[] shift) {
+        Loops l = loops();
+        int cpg = C / G, len = cpg * B;
+        Parallel.forRange(A * G, Parallel.grain(len, TASK_ELEMENTS), (r0, r1) -> {
+            double[] acc = new double[2];
+            for (int r = r0; r < r1; r++) {
+                rowMoments(l, acc, x, r * len, len);
+                mean[r] = acc[0];
+                m2[r] = acc[1];
+                int a = r / G, c0 = (r % G) * cpg;
+                for (int c = c0; c < c0 + cpg; c++) {
+                    int p = a * C + c, off = p * B;
+                    params.set(p);
+                    l.affine(y, off, x, off, B, center[p], scale[p], shift[p]);
+                }
+            }
+        });
+    }
+
+    /** Whether one channel (or row) of A·B floats stays in a core's cache between the statistics and the apply ({@link #statsThenApplyChannels}, {@link #statsThenApplyRows}). */
+    public static boolean channelFitsCache(long A, long B) {
+        return A * B * Float.BYTES <= CHANNEL_CACHE_BYTES;
+    }
+
+    /** Half of this machine's 2 MiB L2: the channel, its output and the next channel's first reads. */
+    static final long CHANNEL_CACHE_BYTES = Long.getLong("norm4j.bn.channelCacheBytes", 1L << 20);
 
     /**
      * Channels-last reduction: per column over rows, chunk by chunk, chunks merged in order (Chan).

@@ -90,11 +90,7 @@ public final class ChannelNorm {
         float[] g = gamma == null ? null : gamma.data(), bt = beta == null ? null : beta.data();
         for (int p = 0; p < P; p++) {
             int a = pStride == 0 ? 0 : p / layout.C(), c = p % layout.C(), s = layout.stat(a, c);
-            float mf = (float) mean[s];
-            double sc = (g == null ? 1.0 : g[c]) * invStd[s];
-            center[p] = mf;
-            scale[p] = (float) sc;
-            shift[p] = (float) ((bt == null ? 0.0 : bt[c]) + (mf - mean[s]) * sc);
+            setParams(p, c, mean[s], invStd[s], g, bt, center, scale, shift);
         }
         float[] xd = x.data();
         float[] yd = inPlace ? xd : Workspace.uninitialized(xd.length);   // apply writes every element
@@ -108,11 +104,98 @@ public final class ChannelNorm {
             Normalization.applyChannels(yd, 0, xd, 0, layout.A(), layout.C(), layout.B(), center, scale, shift, pStride, activation);
             y = inPlace ? x : Tensor.wrap(yd, x.shape());
         }
-        if (!inPlace && Autograd.needsGrad(x, gamma, beta)) {
-            Saved saved = new Saved(layout, xd, activation == Activation.IDENTITY ? null : yd, mean.clone(), invStd.clone(),
-                    center, g == null ? null : g.clone(), batchStats, activation, poolH, poolW);
-            Autograd.record(y, "ChannelNorm", (dOut, dIn, fresh) -> backward(saved, dOut, dIn[0], fresh[0], dIn[1], dIn[2]), x, gamma, beta);
+        if (!inPlace) record(y, x, gamma, beta, layout, yd, mean, invStd, center, batchStats, activation, poolH, poolW);
+        return y;
+    }
+
+    /** apply's float parameters of p (channel c): y = (x − m_f)·scale + shift with m_f = mean in float, shift = beta + (m_f − mean)·scale in double. */
+    private static void setParams(int p, int c, double mean, double invStd, float[] g, float[] bt, float[] center, float[] scale, float[] shift) {
+        float mf = (float) mean;
+        double sc = (g == null ? 1.0 : g[c]) * invStd;
+        center[p] = mf;
+        scale[p] = (float) sc;
+        shift[p] = (float) ((bt == null ? 0.0 : bt[c]) + (mf - mean) * sc);
+    }
+
+    /** Records the op for autograd when x, gamma or beta needs a gradient. */
+    private static void record(Tensor y, Tensor x, Tensor gamma, Tensor beta, Layout layout, float[] yd, double[] mean, double[] invStd,
+                               float[] center, boolean batchStats, Activation activation, int poolH, int poolW) {
+        if (!Autograd.needsGrad(x, gamma, beta)) return;
+        Saved saved = new Saved(layout, x.data(), activation == Activation.IDENTITY ? null : yd, mean.clone(), invStd.clone(),
+                center, gamma == null ? null : gamma.data().clone(), batchStats, activation, poolH, poolW);
+        Autograd.record(y, "ChannelNorm", (dOut, dIn, fresh) -> backward(saved, dOut, dIn[0], fresh[0], dIn[1], dIn[2]), x, gamma, beta);
+    }
+
+    /** Whether {@link #forwardRowStats} serves statistics over rows of {@code len} floats: small enough to stay in cache. */
+    public static boolean rowStatsInCache(long len) {
+        return Normalization.channelFitsCache(1, len);
+    }
+
+    /**
+     * Instance or group norm's forward with statistics of the batch ({@link #forward} with
+     * batchStats and layout statStride G = C or the groups), each statistic's row normalized right
+     * after its moments, while it is in cache ({@link Normalization#statsThenApplyRows}): the same
+     * values bit for bit, x read from memory once. Fills {@code m} (one group per row, count
+     * channelsPerStat·B) and {@code invStd} = 1/sqrt(m2/count + eps).
+     */
+    public static Tensor forwardRowStats(Tensor x, Tensor gamma, Tensor beta, Layout layout, double eps,
+                                         org.norm4j.kernels.Moments m, double[] invStd) {
+        int A = layout.A(), C = layout.C(), B = layout.B(), G = layout.statStride(), P = layout.params();
+        if (G == 0 || G * layout.channelsPerStat() != C) {
+            throw new IllegalArgumentException("ChannelNorm: row statistics need a layout with one statistic per item and group, got " + layout);
         }
+        float[] center = new float[P], scale = new float[P], shift = new float[P];
+        float[] g = gamma == null ? null : gamma.data(), bt = beta == null ? null : beta.data();
+        long count = layout.countPerStat();
+        m.count = count;
+        Normalization.ChannelParams params = p -> {
+            int a = p / C, c = p % C, st = layout.stat(a, c);
+            invStd[st] = 1 / Math.sqrt(m.m2[st] / count + eps);
+            setParams(p, c, m.mean[st], invStd[st], g, bt, center, scale, shift);
+        };
+        float[] xd = x.data(), yd = Workspace.uninitialized(xd.length);   // every element written
+        Normalization.statsThenApplyRows(m.mean, m.m2, yd, xd, A, C, B, G, params, center, scale, shift);
+        Tensor y = Tensor.wrap(yd, x.shape());
+        record(y, x, gamma, beta, layout, yd, m.mean, invStd, center, true, Activation.IDENTITY, 0, 0);
+        return y;
+    }
+
+    /** Whether {@link #forwardBatchStats} serves a batch norm of [A, C, B]: channels-first (B &gt; 1), a channel small enough to stay in cache. */
+    public static boolean batchStatsInCache(int A, int B) {
+        return B > 1 && Normalization.channelFitsCache(A, B);
+    }
+
+    /**
+     * Batch norm's training forward with batch statistics ({@link #forward} with batchStats), the
+     * statistics computed channel by channel right before the channel is normalized, while it is in
+     * cache ({@link Normalization#statsThenApplyChannels}): x is read from memory once instead of
+     * twice, with the same values bit for bit. Fills {@code batch} (count A·B), {@code mean} and
+     * {@code invStd} = 1/sqrt(m2/(A·B) + eps). x is [N, C, H, W] when {@code pool2x2}.
+     */
+    public static Tensor forwardBatchStats(Tensor x, Tensor gamma, Tensor beta, int A, int C, int B, double eps, Activation activation,
+                                           boolean pool2x2, org.norm4j.kernels.Moments batch, double[] mean, double[] invStd) {
+        int[] xs = x.shape();
+        Layout layout = new Layout(A, C, B, 0, 1);
+        int poolH = pool2x2 && xs.length == 4 ? xs[2] : 0, poolW = pool2x2 && xs.length == 4 ? xs[3] : 0;
+        if (pool2x2 && (xs.length != 4 || B != poolH * poolW || poolH < 2 || poolW < 2)) {
+            throw new IllegalArgumentException("ChannelNorm: pooling fuses only into a batch norm of [N, C, H, W] over C with H, W ≥ 2, got "
+                    + org.norm4j.tensor.Shape.str(xs));
+        }
+        float[] center = new float[C], scale = new float[C], shift = new float[C];
+        float[] g = gamma == null ? null : gamma.data(), bt = beta == null ? null : beta.data();
+        double n = (double) A * B;
+        batch.count = (long) A * B;
+        Normalization.ChannelParams params = c -> {
+            mean[c] = batch.mean[c];
+            invStd[c] = 1 / Math.sqrt(batch.m2[c] / n + eps);
+            setParams(c, c, mean[c], invStd[c], g, bt, center, scale, shift);
+        };
+        float[] xd = x.data(), yd = Workspace.uninitialized(xd.length);   // every element written
+        float[] pooled = pool2x2 ? Workspace.uninitialized(xs[0] * xs[1] * (poolH / 2) * (poolW / 2)) : null;
+        Normalization.statsThenApplyChannels(batch.mean, batch.m2, yd, xd, pooled, A, C, pool2x2 ? poolH : 1, pool2x2 ? poolW : B,
+                params, center, scale, shift, activation);
+        Tensor y = pool2x2 ? Tensor.wrap(pooled, xs[0], xs[1], poolH / 2, poolW / 2) : Tensor.wrap(yd, xs);
+        record(y, x, gamma, beta, layout, yd, mean, invStd, center, true, activation, poolH, poolW);
         return y;
     }
 

@@ -202,20 +202,28 @@ public final class BatchNorm extends Module {
     /** Statistics, the normalization itself, and (when asked) the update of the running estimates. */
     private Tensor normalize(Tensor x, int[] shape, int A, int C, int B, boolean useBatch, boolean update, boolean estimating,
                              Activation activation, boolean pool) {
-        Moments batch = useBatch || update ? Statistics.perChannel(x, A, C, B) : null;
         double[] mean = new double[C], invStd = new double[C];
-        for (int c = 0; c < C; c++) {
-            if (useBatch) {
-                mean[c] = batch.mean[c];
-                invStd[c] = 1 / Math.sqrt(batch.varBiased(c) + eps);
-            } else {
-                mean[c] = runningMean.data()[c];
-                invStd[c] = storage.invStd(runningSpread.data()[c], eps);
+        Moments batch;
+        Tensor y;
+        if (useBatch && !inplace && ChannelNorm.batchStatsInCache(A, B)) {   // each channel's statistics, then its output, while it is in cache
+            batch = new Moments(C);
+            y = ChannelNorm.forwardBatchStats(x, weight, bias, A, C, B, eps, activation, pool, batch, mean, invStd);
+            if (checkFinite) checkFinite(mean, invStd, batch, shape, true);   // before any state changes: y is dropped
+        } else {
+            batch = useBatch || update ? Statistics.perChannel(x, A, C, B) : null;
+            for (int c = 0; c < C; c++) {
+                if (useBatch) {
+                    mean[c] = batch.mean[c];
+                    invStd[c] = 1 / Math.sqrt(batch.varBiased(c) + eps);
+                } else {
+                    mean[c] = runningMean.data()[c];
+                    invStd[c] = storage.invStd(runningSpread.data()[c], eps);
+                }
             }
+            if (checkFinite) checkFinite(mean, invStd, batch, shape, useBatch);
+            y = ChannelNorm.forward(x, weight, bias, new ChannelNorm.Layout(A, C, B, 0, 1), mean, invStd, useBatch,
+                    activation, inplace, pool);
         }
-        if (checkFinite) checkFinite(mean, invStd, batch, shape, useBatch);
-        Tensor y = ChannelNorm.forward(x, weight, bias, new ChannelNorm.Layout(A, C, B, 0, 1), mean, invStd, useBatch,
-                activation, inplace, pool);
         if (estimating) {
             estimateCount++;
             RunningAverage cumulative = RunningAverage.cumulative();

@@ -51,11 +51,14 @@ public final class GroupNorm extends Module {
         checkChannelsFirst(describe(), shape, numChannels);
         int A = shape[0], C = numChannels, B = Shape.product(shape, 2, shape.length), cpg = C / numGroups;
         long perGroup = (long) cpg * B;
+        ChannelNorm.Layout layout = new ChannelNorm.Layout(A, C, B, numGroups, cpg);
+        if (ChannelNorm.rowStatsInCache(perGroup)) {   // each group's statistics, then its output, while it is in cache
+            return ChannelNorm.forwardRowStats(x, weight, bias, layout, eps, new Moments(A * numGroups), new double[A * numGroups]);
+        }
         Moments m = Statistics.perRow(x, A * numGroups, (int) perGroup);
         double[] invStd = new double[m.groups()];
         for (int s = 0; s < invStd.length; s++) invStd[s] = 1 / Math.sqrt(m.varBiased(s) + eps);
-        return ChannelNorm.forward(x, weight, bias, new ChannelNorm.Layout(A, C, B, numGroups, cpg), m.mean, invStd, true,
-                Activation.IDENTITY, false);
+        return ChannelNorm.forward(x, weight, bias, layout, m.mean, invStd, true, Activation.IDENTITY, false);
     }
 
     /** Checks an [N, C, *] input of rank 2 to 5 with C channels, or throws naming the layer and shape. */

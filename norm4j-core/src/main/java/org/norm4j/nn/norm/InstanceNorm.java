@@ -69,11 +69,18 @@ public final class InstanceNorm extends Module {
             throw new IllegalArgumentException(describe() + ": expected more than 1 spatial element per channel when training, "
                     + "got input shape " + Shape.str(shape));
         }
-        Moments m = Statistics.perRow(x, N * C, B);
-        double[] invStd = new double[N * C];
-        for (int s = 0; s < invStd.length; s++) invStd[s] = 1 / Math.sqrt(m.varBiased(s) + eps);
-        Tensor y = ChannelNorm.forward(x, weight, bias, new ChannelNorm.Layout(N, C, B, C, 1), m.mean, invStd, true,
-                Activation.IDENTITY, false);
+        ChannelNorm.Layout layout = new ChannelNorm.Layout(N, C, B, C, 1);
+        Moments m;
+        Tensor y;
+        if (ChannelNorm.rowStatsInCache(B)) {   // each plane's statistics, then its output, while it is in cache
+            m = new Moments(N * C);
+            y = ChannelNorm.forwardRowStats(x, weight, bias, layout, eps, m, new double[N * C]);
+        } else {
+            m = Statistics.perRow(x, N * C, B);
+            double[] invStd = new double[N * C];
+            for (int s = 0; s < invStd.length; s++) invStd[s] = 1 / Math.sqrt(m.varBiased(s) + eps);
+            y = ChannelNorm.forward(x, weight, bias, layout, m.mean, invStd, true, Activation.IDENTITY, false);
+        }
         if (runningMean != null && isTraining()) {
             float[] rm = runningMean.data(), rv = runningVar.data();
             float[] newMean = new float[C], newVar = new float[C];
