@@ -96,6 +96,13 @@ public interface Loops {
     /** y[i] = 1/(1 + e^−x[i]) by {@link ExpF#sigmoid}: bit-identical in both twins. {@code y} may be {@code x}. */
     void sigmoid(float[] y, int yOff, float[] x, int xOff, int n);
 
+    /**
+     * y[i] = sigmoid((x[i] − center)·scale + shift): {@link #affine} then {@link #sigmoid} in one
+     * pass, the same bits. y must not overlap x (the vector twin's last vector overlaps the one
+     * before it and computes some elements again).
+     */
+    void affineSigmoid(float[] y, int yOff, float[] x, int xOff, int n, float center, float scale, float shift);
+
     /** dx[i] += dy[i]·y[i]·(1 − y[i]): the sigmoid's backward from its output. */
     void sigmoidBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] y, int yOff, int n);
 

@@ -113,8 +113,7 @@ public final class Normalization {
                 params.set(c);
                 for (int a = 0; a < A; a++) {
                     int off = (a * C + c) * B;
-                    l.affine(y, off, x, off, B, center[c], scale[c], shift[c]);
-                    act.forwardRun(y, off, B);
+                    applyRun(l, y, x, off, B, center[c], scale[c], shift[c], act);
                     if (p != null) l.avgPool2x2(p, (a * C + c) * P, y, off, h, w);
                 }
             }
@@ -290,11 +289,30 @@ public final class Normalization {
             for (int a = a0; a < a1; a++) {
                 for (int c = 0; c < C; c++) {
                     int p = a * pStride + c, off = (a * C + c) * B;
-                    l.affine(y, yOff + off, x, xOff + off, B, center[p], scale[p], shift[p]);
-                    act.forwardRun(y, yOff + off, B);
+                    if (y == x && yOff == xOff) {   // in place: the run's affine, then its activation
+                        l.affine(y, yOff + off, x, xOff + off, B, center[p], scale[p], shift[p]);
+                        act.forwardRun(y, yOff + off, B);
+                    } else {
+                        applyRun(l, y, x, yOff + off, xOff + off, B, center[p], scale[p], shift[p], act);
+                    }
                 }
             }
         });
+    }
+
+    /** One run of y = act((x − center)·scale + shift) at the same offset in y and x (y a separate array). */
+    private static void applyRun(Loops l, float[] y, float[] x, int off, int n, float center, float scale, float shift, Activation act) {
+        applyRun(l, y, x, off, off, n, center, scale, shift, act);
+    }
+
+    /** The same with y's and x's own offsets: the sigmoid in the affine's pass ({@link Loops#affineSigmoid}), another activation after it. */
+    private static void applyRun(Loops l, float[] y, float[] x, int yOff, int xOff, int n, float center, float scale, float shift, Activation act) {
+        if (act == Activation.SIGMOID) {
+            l.affineSigmoid(y, yOff, x, xOff, n, center, scale, shift);
+        } else {
+            l.affine(y, yOff, x, xOff, n, center, scale, shift);
+            act.forwardRun(y, yOff, n);
+        }
     }
 
     /**
@@ -311,8 +329,7 @@ public final class Normalization {
             for (int a = a0; a < a1; a++) {
                 for (int c = 0; c < C; c++) {
                     int off = (a * C + c) * B;
-                    l.affine(y, off, x, off, B, center[c], scale[c], shift[c]);
-                    act.forwardRun(y, off, B);
+                    applyRun(l, y, x, off, B, center[c], scale[c], shift[c], act);
                     l.avgPool2x2(p, (a * C + c) * P, y, off, h, w);
                 }
             }

@@ -150,7 +150,12 @@ public final class ScalarLoops implements Loops {
 
     @Override
     public void sigmoid(float[] y, int yOff, float[] x, int xOff, int n) {
-        for (int i = 0; i < n; i++) y[yOff + i] = ExpF.sigmoid(x[xOff + i]);
+        for (int i = 0; i < n; i++) y[yOff + i] = ExpF.sigmoid(x[xOff + i]);   // the vector twin's (x − 0)·1 + 0: the same sigmoid
+    }
+
+    @Override
+    public void affineSigmoid(float[] y, int yOff, float[] x, int xOff, int n, float center, float scale, float shift) {
+        for (int i = 0; i < n; i++) y[yOff + i] = ExpF.sigmoid((x[xOff + i] - center) * scale + shift);
     }
 
     @Override

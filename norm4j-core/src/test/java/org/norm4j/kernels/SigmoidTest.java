@@ -64,6 +64,41 @@ class SigmoidTest {
         System.out.println("SigmoidTest " + name + ": worst " + worst + " ulp over " + n + " values");
     }
 
+    /**
+     * affineSigmoid (the batch norm's apply and the sigmoid in one pass) equals affine then sigmoid
+     * bit for bit on runs around the vector length (its last vector overlaps the one before), at
+     * offsets, writing nothing outside the run; the in-place sigmoid equals the out-of-place one.
+     */
+    @ParameterizedTest
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void affineSigmoidIsAffineThenSigmoid(String name) {
+        Loops l = Twins.get(name);
+        Random r = new Random(11);
+        for (int n : new int[] {0, 1, 7, 15, 16, 17, 31, 33, 100, 784}) {
+            float[] x = new float[n + 6];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 30);
+            float center = 0.7f, scale = 0.3f, shift = -0.2f;
+            float[] expected = new float[n + 9], actual = new float[n + 9];
+            java.util.Arrays.fill(actual, -5f);
+            java.util.Arrays.fill(expected, -5f);
+            l.affine(expected, 4, x, 3, n, center, scale, shift);
+            l.sigmoid(expected, 4, expected, 4, n);   // in place
+            l.affineSigmoid(actual, 4, x, 3, n, center, scale, shift);
+            for (int i = 0; i < actual.length; i++) {
+                if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
+                    fail(name + " n=" + n + ": element " + i + " " + actual[i] + ", affine then sigmoid gives " + expected[i]);
+                }
+            }
+            float[] outOfPlace = new float[n + 4];
+            l.sigmoid(outOfPlace, 4, x, 3, n);
+            float[] inPlace = x.clone();
+            l.sigmoid(inPlace, 3, inPlace, 3, n);
+            for (int i = 0; i < n; i++) {
+                assertTrue(Float.floatToIntBits(outOfPlace[4 + i]) == Float.floatToIntBits(inPlace[3 + i]), name + " n=" + n + ": in place differs at " + i);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("org.norm4j.kernels.Twins#names")
     void specialValues(String name) {

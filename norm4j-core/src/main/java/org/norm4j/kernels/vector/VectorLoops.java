@@ -364,15 +364,32 @@ public final class VectorLoops implements Loops {
 
     @Override
     public void sigmoid(float[] y, int yOff, float[] x, int xOff, int n) {
-        int bound = F.loopBound(n);
+        affineSigmoid(y, yOff, x, xOff, n, 0f, 1f, 0f, false);   // (x − 0)·1 + 0 = x (−0 becomes +0: the same sigmoid)
+    }
+
+    @Override
+    public void affineSigmoid(float[] y, int yOff, float[] x, int xOff, int n, float center, float scale, float shift) {
+        affineSigmoid(y, yOff, x, xOff, n, center, scale, shift, true);
+    }
+
+    /**
+     * y = sigmoid((x − center)·scale + shift); with {@code overlap} (y does not overlap x) a run of
+     * at least one vector ends with a vector overlapping the one before it, computing some elements
+     * again, instead of a scalar tail (LeNet's second batch norm has runs of 100: four scalar
+     * sigmoids per run otherwise).
+     */
+    private static void affineSigmoid(float[] y, int yOff, float[] x, int xOff, int n, float center, float scale, float shift,
+                                      boolean overlap) {
+        int vl = F.length(), bound = overlap && n >= vl ? n : F.loopBound(n);
+        FloatVector vCenter = FloatVector.broadcast(F, center), vScale = FloatVector.broadcast(F, scale), vShift = FloatVector.broadcast(F, shift);
         FloatVector mLn2Hi = FloatVector.broadcast(F, -ExpF.LN2_HI), mLn2Lo = FloatVector.broadcast(F, -ExpF.LN2_LO);
         FloatVector p2 = FloatVector.broadcast(F, ExpF.P2), p3 = FloatVector.broadcast(F, ExpF.P3);
         FloatVector p4 = FloatVector.broadcast(F, ExpF.P4), p5 = FloatVector.broadcast(F, ExpF.P5);
         FloatVector log2e = FloatVector.broadcast(F, ExpF.LOG2E), round = FloatVector.broadcast(F, ExpF.ROUND);
         FloatVector one = FloatVector.broadcast(F, 1f);
-        int i = 0;
-        for (; i < bound; i += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+        for (int i = 0; i < bound; i += vl) {
+            int at = Math.min(i, bound - vl);
+            FloatVector v = FloatVector.fromArray(F, x, xOff + at).sub(vCenter).mul(vScale).add(vShift);
             // e = ExpF.expNonPositive(−|v|), the same fused operations in the same order, written out
             // here (a helper taking and returning vectors is not always inlined; see the top). The
             // scalar clamp of t below LO is left out: such lanes are flushed to 0 all the same.
@@ -391,9 +408,9 @@ public final class VectorLoops implements Loops {
             IntVector bits = shifted.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
             FloatVector e = poly.mul(bits.reinterpretAsFloats()).blend(0f, under);
             FloatVector d = e.add(one);
-            one.blend(e, v.lt(0f)).div(d).intoArray(y, yOff + i);
+            one.blend(e, v.lt(0f)).div(d).intoArray(y, yOff + at);
         }
-        for (; i < n; i++) y[yOff + i] = ExpF.sigmoid(x[xOff + i]);
+        for (int i = bound; i < n; i++) y[yOff + i] = ExpF.sigmoid((x[xOff + i] - center) * scale + shift);
     }
 
     // ---- the sigmoid's backward ------------------------------------------------------------
