@@ -55,7 +55,7 @@ public enum Activation {
      * {@link #backwardAssignRun} over one h × w plane whose dOut is the gradient of a 2×2, stride-2
      * average pooling of the activation (at pOff, h/2 × w/2): each pooled gradient times 0.25,
      * spread over its window into {@code plane} (a work array of h·w floats whose entries no window
-     * reaches, an odd last row or column, are zero, as a new array's are), then the activation's
+     * reaches, an odd last row or column, are zero, as a new array's are; the sigmoid needs none: null), then the activation's
      * derivative: the same values as the pooling's backward followed by {@link #backwardAssign},
      * without the full-size gradient between them. On the calling thread.
      */

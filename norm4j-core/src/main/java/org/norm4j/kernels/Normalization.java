@@ -153,7 +153,7 @@ public final class Normalization {
         return A * B * Float.BYTES <= CHANNEL_CACHE_BYTES;
     }
 
-    /** Half of this machine's 2 MiB L2: the channel, its output and the next channel's first reads. */
+    /** Half of a 2 MiB L2 (the AVX-512 machines measured in docs/benchmarks.md): the channel, its output and the next channel's first reads. */
     static final long CHANNEL_CACHE_BYTES = Long.getLong("norm4j.bn.channelCacheBytes", 1L << 20);
 
     /**
@@ -319,7 +319,8 @@ public final class Normalization {
      * {@link #applyChannels} with per-channel parameters (batch norm) over [A, C, h·w] planes, each
      * plane then 2×2-average-pooled ({@link Loops#avgPool2x2}) into {@code p} (A·C planes of
      * (h/2)·(w/2)) right after it is written, while it is in cache: the values of the apply
-     * followed by AvgPool2d(2), without reading y back from memory.
+     * followed by AvgPool2d(2), without reading y back from memory. y must not be x (the fused
+     * sigmoid's last vector reads x behind its own writes).
      */
     public static void applyChannelsPool2x2(float[] y, float[] x, float[] p, int A, int C, int h, int w,
                                             float[] center, float[] scale, float[] shift, Activation act) {

@@ -64,7 +64,7 @@ public final class ChannelNorm {
      * @param mean       per-statistic mean
      * @param invStd     per-statistic 1/sqrt(var + eps) (or a stored inv_std)
      * @param batchStats whether mean and invStd were computed from x (their gradient flows to x)
-     * @param inPlace    write y into x's storage; refused when the op would be recorded
+     * @param inPlace    write y into x's storage; refused when the op would be recorded (and with {@code pool2x2})
      */
     public static Tensor forward(Tensor x, Tensor gamma, Tensor beta, Layout layout, double[] mean, double[] invStd,
                                  boolean batchStats, Activation activation, boolean inPlace) {
@@ -81,6 +81,10 @@ public final class ChannelNorm {
                                  boolean batchStats, Activation activation, boolean inPlace, boolean pool2x2) {
         int[] xs = x.shape();
         int poolH = pool2x2 && xs.length == 4 ? xs[2] : 0, poolW = pool2x2 && xs.length == 4 ? xs[3] : 0;
+        if (pool2x2 && inPlace) {   // y is the pooled tensor, not x's storage; and the fused pass reads x behind its writes
+            throw new IllegalArgumentException("ChannelNorm: in-place output and fused 2×2 pooling exclude each other (input "
+                    + org.norm4j.tensor.Shape.str(xs) + ")");
+        }
         if (pool2x2 && (xs.length != 4 || layout.statStride() != 0 || layout.B() != poolH * poolW || poolH < 2 || poolW < 2)) {
             throw new IllegalArgumentException("ChannelNorm: pooling fuses only into a batch norm of [N, C, H, W] over C with H, W ≥ 2, got "
                     + org.norm4j.tensor.Shape.str(xs));
@@ -283,7 +287,7 @@ public final class ChannelNorm {
         Loops lp = Loops.get();
         Parallel.forRange(C, Parallel.grain((long) A * B, 1 << 16), (c0, c1) -> {
             float[] dyC = derive ? Scratch.floats(0, A * B) : null;   // the channel's dy, run after run
-            float[] plane = s.poolW > 0 ? new float[B] : null;        // zero where no window reaches
+            float[] plane = s.poolW > 0 && s.activation != Activation.SIGMOID ? new float[B] : null;   // zero where no window reaches; the sigmoid's pass needs none
             double[] acc = new double[2];
             for (int c = c0; c < c1; c++) {
                 float[] dy = derive ? dyC : dOut;
