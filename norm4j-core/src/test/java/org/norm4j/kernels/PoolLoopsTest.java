@@ -25,7 +25,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 class PoolLoopsTest {
     private static final int[][] PLANES = {
         {2, 2}, {3, 3}, {4, 4}, {2, 34}, {6, 10}, {8, 8}, {8, 9}, {9, 8}, {10, 10}, {11, 13}, {12, 12}, {28, 28}, {29, 27}, {1, 6}, {6, 1},
+        {4, 64}, {6, 32}, {8, 16}, {5, 18}, {4, 30}, {16, 16}, {14, 14}, {30, 30}, {2, 16}, {4, 17}, {3, 40},
     };
+    /** Floats after the plane in each array: none (a load past the plane would leave the array), and more than a vector. */
+    private static final int[] SLACK = {0, 20};
     private static final int OFF = 5, P_OFF = 3;
     private static final double U = 0x1p-24;
 
@@ -33,10 +36,10 @@ class PoolLoopsTest {
     @MethodSource("org.norm4j.kernels.Twins#names")
     void avgPool2x2(String name) {
         Loops l = Twins.get(name);
-        for (int[] hw : PLANES) {
+        for (int[] hw : PLANES) for (int slack : SLACK) {
             int h = hw[0], w = hw[1], oh = h / 2, ow = w / 2;
             Random r = new Random(31L * h + w);
-            float[] y = new float[OFF + h * w + 4];
+            float[] y = new float[OFF + h * w + slack];
             for (int i = 0; i < y.length; i++) y[i] = (float) r.nextGaussian();
             y[OFF] = -0f;   // the first window all −0: the loop from 0 gives +0
             if (w > 1) y[OFF + 1] = -0f;
@@ -44,10 +47,10 @@ class PoolLoopsTest {
                 y[OFF + w] = -0f;
                 if (w > 1) y[OFF + w + 1] = -0f;
             }
-            float[] p = new float[P_OFF + oh * ow + 4];
+            float[] p = new float[P_OFF + oh * ow + slack];
             java.util.Arrays.fill(p, 7f);
             l.avgPool2x2(p, P_OFF, y, OFF, h, w);
-            String label = name + " " + h + "x" + w;
+            String label = name + " " + h + "x" + w + " (" + slack + " after)";
             for (int i = 0; i < p.length; i++) {
                 if (i >= P_OFF && i < P_OFF + oh * ow) continue;
                 assertEquals(7f, p[i], label + ": wrote outside the output at " + i);
@@ -76,17 +79,17 @@ class PoolLoopsTest {
     @MethodSource("org.norm4j.kernels.Twins#names")
     void sigmoidBackwardPooled2x2(String name) {
         Loops l = Twins.get(name);
-        for (int[] hw : PLANES) {
+        for (int[] hw : PLANES) for (int slack : SLACK) {
             int h = hw[0], w = hw[1], oh = h / 2, ow = w / 2;
             Random r = new Random(17L * h + w);
-            float[] y = new float[OFF + h * w + 4], dPool = new float[P_OFF + oh * ow + 4];
+            float[] y = new float[OFF + h * w + slack], dPool = new float[P_OFF + oh * ow + slack];
             for (int i = 0; i < y.length; i++) y[i] = ExpF.sigmoid((float) (3 * r.nextGaussian()));
             y[OFF] = 1f;   // a saturated output: g·1·0
             for (int i = 0; i < dPool.length; i++) dPool[i] = (float) r.nextGaussian();
-            float[] d = new float[OFF + 2 + h * w + 4];
+            float[] d = new float[OFF + 2 + h * w + slack];
             java.util.Arrays.fill(d, Float.NaN);   // assigned: the old contents are never read
             l.sigmoidBackwardPooled2x2(d, OFF + 2, dPool, P_OFF, y, OFF, h, w);
-            String label = name + " " + h + "x" + w;
+            String label = name + " " + h + "x" + w + " (" + slack + " after)";
             for (int i = 0; i < d.length; i++) {
                 if (i >= OFF + 2 && i < OFF + 2 + h * w) continue;
                 if (!Float.isNaN(d[i])) fail(label + ": wrote outside the plane at " + i);
