@@ -169,16 +169,19 @@ public final class ScalarLoops implements Loops {
     @Override
     public void avgPool2x2(float[] p, int pOff, float[] y, int yOff, int h, int w) {
         int oh = h / 2, ow = w / 2;
-        for (int r = 0; r < oh; r++) {
-            int r0 = yOff + 2 * r * w, r1 = r0 + w, o = pOff + r * ow;
-            for (int c = 0; c < ow; c++) {
-                float s = 0;
-                s += y[r0 + 2 * c];
-                s += y[r0 + 2 * c + 1];
-                s += y[r1 + 2 * c];
-                s += y[r1 + 2 * c + 1];
-                p[o + c] = s * 0.25f;
-            }
+        for (int r = 0; r < oh; r++) avgPool2x2Row(p, pOff + r * ow, y, yOff + 2 * r * w, w, ow);
+    }
+
+    /** One output row of {@link #avgPool2x2}: {@code ow} windows of the rows at {@code top} and {@code top + w}, PyTorch's order. */
+    public static void avgPool2x2Row(float[] p, int out, float[] y, int top, int w, int ow) {
+        int bot = top + w;
+        for (int c = 0; c < ow; c++) {
+            float s = 0;
+            s += y[top + 2 * c];
+            s += y[top + 2 * c + 1];
+            s += y[bot + 2 * c];
+            s += y[bot + 2 * c + 1];
+            p[out + c] = s * 0.25f;
         }
     }
 

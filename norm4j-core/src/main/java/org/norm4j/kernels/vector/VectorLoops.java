@@ -467,14 +467,7 @@ public final class VectorLoops implements Loops {
             int top = yOff + 2 * r * w, bot = top + w, out = pOff + r * ow;
             // the last row (and, in planes of short rows, the rows whose vector would write past the plane)
             if (r == oh - 1 || (ow < vl && r * ow + vl > outs)) {
-                for (int c = 0; c < ow; c++) {
-                    float s = 0;
-                    s += y[top + 2 * c];
-                    s += y[top + 2 * c + 1];
-                    s += y[bot + 2 * c];
-                    s += y[bot + 2 * c + 1];
-                    p[out + c] = s * 0.25f;
-                }
+                ScalarLoops.avgPool2x2Row(p, out, y, top, w, ow);
                 continue;
             }
             for (int j = 0; ; j += vl) {
