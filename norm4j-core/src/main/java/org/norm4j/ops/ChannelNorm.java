@@ -291,19 +291,16 @@ public final class ChannelNorm {
             double[] acc = new double[2];
             for (int c = c0; c < c1; c++) {
                 float[] dy = derive ? dyC : dOut;
-                if (derive) {
-                    for (int a = 0; a < A; a++) {
-                        int off = (a * C + c) * B;
+                double sumDy = 0, sumDyXc = 0;
+                for (int a = 0; a < A; a++) {
+                    int off = (a * C + c) * B;
+                    if (derive) {   // the run's dy, then its sums while it is in cache
                         if (s.poolW > 0) {
                             s.activation.backwardAssignPooledPlane(dyC, a * B, dOut, (a * C + c) * pooledPlane, s.y, off, s.poolH, s.poolW, plane);
                         } else {
                             s.activation.backwardAssignRun(dyC, a * B, dOut, off, s.y, off, B);
                         }
                     }
-                }
-                double sumDy = 0, sumDyXc = 0;
-                for (int a = 0; a < A; a++) {
-                    int off = (a * C + c) * B;
                     acc[0] = 0;
                     acc[1] = 0;
                     lp.dotShifted(acc, dy, derive ? a * B : off, s.x, off, B, s.center[c]);
