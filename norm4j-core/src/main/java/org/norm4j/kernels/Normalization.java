@@ -153,8 +153,38 @@ public final class Normalization {
         return A * B * Float.BYTES <= CHANNEL_CACHE_BYTES;
     }
 
-    /** Half of a 2 MiB L2 (the AVX-512 machines measured in docs/benchmarks.md): the channel, its output and the next channel's first reads. */
-    static final long CHANNEL_CACHE_BYTES = Long.getLong("norm4j.bn.channelCacheBytes", 1L << 20);
+    /**
+     * Half of a core's L2 (the channel, its output and the next channel's first reads): 1 MiB on
+     * the Intel cores of docs/benchmarks.md (2 MiB L2), where statistics-then-apply per channel
+     * measured faster from there down; 512 KiB on AMD's Zen 4 (1 MiB L2), where LeNet's 800 KB
+     * channels measured faster in two passes over the tensor.
+     */
+    static final long CHANNEL_CACHE_BYTES = Long.getLong("norm4j.bn.channelCacheBytes", l2Bytes() / 2);
+
+    /** The largest channel (or row), in bytes, that {@link #channelFitsCache} accepts. */
+    public static long channelCacheBytes() {
+        return CHANNEL_CACHE_BYTES;
+    }
+
+    /** The first core's L2 size as Linux reports it (sysfs), or 2 MiB where it cannot be read. */
+    static long l2Bytes() {
+        java.nio.file.Path dir = java.nio.file.Path.of("/sys/devices/system/cpu/cpu0/cache");
+        for (int i = 0; i < 8; i++) {
+            try {
+                java.nio.file.Path index = dir.resolve("index" + i);
+                if (!java.nio.file.Files.isDirectory(index)) break;
+                if (!java.nio.file.Files.readString(index.resolve("level")).trim().equals("2")) continue;
+                if (java.nio.file.Files.readString(index.resolve("type")).trim().equals("Instruction")) continue;
+                String size = java.nio.file.Files.readString(index.resolve("size")).trim();   // "1024K", "2048K", "2M"
+                long unit = size.endsWith("K") ? 1L << 10 : size.endsWith("M") ? 1L << 20 : 1;
+                long n = Long.parseLong(Character.isDigit(size.charAt(size.length() - 1)) ? size : size.substring(0, size.length() - 1));
+                if (n > 0) return n * unit;
+            } catch (java.io.IOException | RuntimeException e) {
+                break;   // not Linux, or an unexpected format: the default
+            }
+        }
+        return 2L << 20;
+    }
 
     /**
      * Channels-last reduction: per column over rows, chunk by chunk, chunks merged in order (Chan).

@@ -137,11 +137,13 @@ class BatchStatsInCacheTest {
 
     @Test
     void servesChannelsFirstChannelsThatFitTheCache() {
-        assertTrue(ChannelNorm.rowStatsInCache(28 * 28 * 32), "a group of 32 LeNet-sized planes");
-        assertFalse(ChannelNorm.rowStatsInCache(512 * 1024), "2 MB rows: the whole-tensor order");
-        assertTrue(ChannelNorm.batchStatsInCache(256, 28 * 28), "LeNet's first batch norm: 0.8 MB per channel");
-        assertTrue(ChannelNorm.batchStatsInCache(256, 10 * 10));
-        assertFalse(ChannelNorm.batchStatsInCache(2, 400 * 400 * 2), "1.3 MB per channel: the whole-tensor order");
+        long limit = org.norm4j.kernels.Normalization.channelCacheBytes();   // half the L2 (sysfs), or 1 MiB
+        assertTrue(limit >= 64 << 10 && limit <= 64L << 20, "a plausible half L2: " + limit);
+        assertTrue(ChannelNorm.rowStatsInCache(limit / 4), "a row of exactly the limit");
+        assertFalse(ChannelNorm.rowStatsInCache(limit / 4 + 1), "one float more: the whole-tensor order");
+        assertTrue(ChannelNorm.batchStatsInCache(256, 10 * 10), "LeNet's second batch norm: 100 KB per channel");
+        assertEquals(256L * 28 * 28 * 4 <= limit, ChannelNorm.batchStatsInCache(256, 28 * 28), "LeNet's first: 0.8 MB per channel");
+        assertFalse(ChannelNorm.batchStatsInCache(2, (int) (limit / 4)), "twice the limit per channel");
         assertFalse(ChannelNorm.batchStatsInCache(4096, 1), "channels-last: the chunked column sums");
     }
 
