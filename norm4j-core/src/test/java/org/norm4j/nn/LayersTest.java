@@ -101,10 +101,13 @@ class LayersTest {
     /**
      * Layers with few taps go through the shifted-rows kernel where the Vector API is present
      * ({@link org.norm4j.kernels.DirectConv}): output channels six at a time (LeNet's conv1, and 12)
-     * and four at a time (5: padded to 8).
+     * and four at a time (5: padded to 8). LeNet's conv1 itself (pad 2: a padded pitch of 32, two
+     * vectors of 16 lanes, so each block is one output row stored straight into y) with six and
+     * with four channels, and 5×5 kernels over 3 or 6 channels (dW three channels by five taps).
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"5, 1, 28, 28, 6, 5, 5, 0", "3, 2, 9, 7, 12, 3, 3, 1", "4, 3, 8, 6, 5, 3, 3, 0"})
+    @org.junit.jupiter.params.provider.CsvSource({"5, 1, 28, 28, 6, 5, 5, 0", "3, 2, 9, 7, 12, 3, 3, 1", "4, 3, 8, 6, 5, 3, 3, 0",
+            "7, 1, 28, 28, 6, 5, 5, 2", "5, 1, 28, 28, 4, 5, 5, 2", "5, 1, 30, 30, 3, 5, 5, 1", "3, 1, 20, 20, 9, 5, 5, 2"})
     void conv2dFewTapsAgainstDirectSumsOnOneAndTwoThreads(int n, int cin, int h, int w, int cout, int kh, int kw, int pad) {
         org.norm4j.kernels.DirectConv.Shape shape = new org.norm4j.kernels.DirectConv.Shape(cin, h, w, cout, kh, kw, pad, pad);
         if (org.norm4j.kernels.DirectConv.get() != null) {
