@@ -68,23 +68,76 @@ public final class Normalization {
             collectStatsColumns(l, mean, m2, x, xOff, A, C);
             return;
         }
-        // one task per channel group: each channel's sums run in the same order on any thread count
-        Parallel.forRange(C, Parallel.grain((long) A * B, TASK_ELEMENTS), (c0, c1) -> {
-            double[] acc = new double[2];
-            for (int c = c0; c < c1; c++) channelMoments(l, acc, mean, m2, x, xOff, A, C, B, c);
+        // one task per channel group: each channel's runs merge in the same order on any thread
+        // count. Within a task x is read once, in memory order (image by image, the group's runs
+        // of each image side by side): runs of a few KB a channel's stride apart read at less than
+        // half the speed of the same bytes in order (measured on AMD's Zen 4)
+        Parallel.forRange(C, streamingGroup(C, A, B), (c0, c1) -> {
+            double[] run = new double[2], mu = new double[c1 - c0], sq = new double[c1 - c0];
+            for (int a = 0; a < A; a++) {
+                for (int c = c0; c < c1; c++) {
+                    runMoments(l, run, x, xOff + (a * C + c) * B, B);
+                    mergeRun(mu, sq, c - c0, a, B, run[0], run[1]);
+                }
+            }
+            for (int c = c0; c < c1; c++) {
+                mean[c] = mu[c - c0];
+                m2[c] = sq[c - c0];
+            }
         });
     }
 
-    /** mean[c], m2[c] of channel c (B > 1): the shift from a first pass over the channel, then the shifted sums (the second pass reads it from cache). */
+    /**
+     * Channels per task of a memory-order pass over channels-first [A, C, B]: enough that each
+     * image's runs of the group make a contiguous block of at least 32 KB (8192 floats), and at
+     * least the usual grain, but an even number of tasks, two at least. Fixed by the shape.
+     */
+    static int streamingGroup(int C, int A, int B) {
+        int group = Math.max(Parallel.grain((long) A * B, TASK_ELEMENTS), (8192 + B - 1) / B);
+        int tasks = Math.max(2, (C + group - 1) / group);
+        tasks += tasks % 2;   // an even count: two cores get equal shares
+        return Math.max(1, (C + tasks - 1) / tasks);
+    }
+
+    /**
+     * mean[c], m2[c] of channel c (B > 1), as {@link #collectStatsChannels} computes them: each
+     * run's moments ({@link #runMoments}) merged run by run in order ({@link #mergeRun}).
+     */
     private static void channelMoments(Loops l, double[] acc, double[] mean, double[] m2, float[] x, int xOff, int A, int C, int B, int c) {
-        double n = (double) A * B, s = 0;
-        for (int a = 0; a < A; a++) s += l.sum(x, xOff + (a * C + c) * B, B);
-        float shift = (float) (s / n);
-        acc[0] = 0;
-        acc[1] = 0;
-        for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
-        mean[c] = shift + acc[0] / n;
-        m2[c] = Math.max(0, acc[1] - acc[0] * acc[0] / n);
+        double[] mu = new double[1], sq = new double[1];
+        for (int a = 0; a < A; a++) {
+            runMoments(l, acc, x, xOff + (a * C + c) * B, B);
+            mergeRun(mu, sq, 0, a, B, acc[0], acc[1]);
+        }
+        mean[c] = mu[0];
+        m2[c] = sq[0];
+    }
+
+    /**
+     * One run's mean and M2 into out[0], out[1], in two passes while it is in cache: its sum
+     * for a shift, its float mean, then the sums shifted by that (a channel of mean 1e4 and spread
+     * 1e-2 included), in double.
+     */
+    private static void runMoments(Loops l, double[] out, float[] x, int off, int n) {
+        float shift = (float) (l.sum(x, off, n) / n);
+        out[0] = 0;
+        out[1] = 0;
+        l.sumShifted(out, x, off, n, shift);
+        double s1 = out[0], s2 = out[1];
+        out[0] = shift + s1 / n;
+        out[1] = Math.max(0, s2 - s1 * s1 / n);
+    }
+
+    /** Chan's merge of run a (B values of mean m and M2 q) into the first a runs' mean mu[j] and M2 sq[j]. */
+    private static void mergeRun(double[] mu, double[] sq, int j, int a, int B, double m, double q) {
+        if (a == 0) {
+            mu[j] = m;
+            sq[j] = q;
+            return;
+        }
+        double delta = m - mu[j];
+        mu[j] += delta / (a + 1);
+        sq[j] += q + delta * delta * ((double) a * B / (a + 1));
     }
 
     /** Sets channel c's apply parameters (center[c], scale[c], shift[c]) once its moments are known. */
@@ -419,7 +472,7 @@ public final class Normalization {
         boolean shared = pStride == 0;
         int n = shared ? C : A;
         long perIndex = shared ? (long) A * B : (long) C * B;
-        Parallel.forRange(n, Parallel.grain(perIndex, TASK_ELEMENTS), (i0, i1) -> {
+        Parallel.forRange(n, shared ? streamingGroup(C, A, B) : Parallel.grain(perIndex, TASK_ELEMENTS), (i0, i1) -> {
             double[] acc = new double[2];
             int aLo = shared ? 0 : i0, aHi = shared ? A : i1, cLo = shared ? i0 : 0, cHi = shared ? i1 : C;
             for (int a = aLo; a < aHi; a++) {

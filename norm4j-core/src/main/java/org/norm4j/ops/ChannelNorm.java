@@ -206,7 +206,12 @@ public final class ChannelNorm {
     /** dx (assigned when {@code dxFresh}, else added to), dGamma, dBeta (added to); each may be null. */
     static void backward(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
         Layout l = s.layout;
-        if (l.statStride() == 0 && l.B() > 1) {   // every fused pooling too (it needs B = H·W ≥ 4)
+        // channel by channel where a derived dy would otherwise be written whole (a fused activation,
+        // every fused pooling: it needs B = H·W ≥ 4) or where a channel's dy and x fit in cache;
+        // else two streaming passes over the tensor (a channel-major walk reads runs a channel's
+        // stride apart, at less than half the speed of reading in order on AMD's Zen 4)
+        if (l.statStride() == 0 && l.B() > 1
+                && (s.poolW > 0 || s.activation != Activation.IDENTITY || Normalization.channelFitsCache(2L * l.A(), l.B()))) {
             backwardPerChannel(s, dOut, dx, dxFresh, dGamma, dBeta);
             return;
         }
