@@ -39,7 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * compared with each other exactly.
  */
 class LoopsTest {
-    private static final int[] SIZES = {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 97, 1000, 4099};
+    private static final int[] SIZES = {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 97, 128, 1000, 4099};
     private static final double U = 0x1p-24;
     private static final double DU = 0x1p-53;
     private static final double REDUCE_REL = 1e-6;
