@@ -43,13 +43,24 @@ public final class Moments {
             System.arraycopy(other.m2, 0, m2, 0, m2.length);
             return this;
         }
-        double na = count, nb = other.count, n = na + nb;
-        for (int g = 0; g < mean.length; g++) {
-            double delta = other.mean[g] - mean[g];
-            mean[g] += delta * (nb / n);
-            m2[g] += other.m2[g] + delta * delta * (na * nb / n);
-        }
+        for (int g = 0; g < mean.length; g++) merge(mean, m2, g, count, other.count, other.mean[g], other.m2[g]);
         count += other.count;
         return this;
+    }
+
+    /**
+     * Chan's pairwise update of group g: the moments of {@code na} values (mean[g], m2[g]) and of
+     * {@code nb} values of mean {@code meanB} and M2 {@code m2B} become those of the union. With
+     * na = 0 the group takes the other's moments as they are.
+     */
+    public static void merge(double[] mean, double[] m2, int g, double na, double nb, double meanB, double m2B) {
+        if (na == 0) {
+            mean[g] = meanB;
+            m2[g] = m2B;
+            return;
+        }
+        double n = na + nb, delta = meanB - mean[g];
+        mean[g] += delta * (nb / n);
+        m2[g] += m2B + delta * delta * (na * nb / n);
     }
 }

@@ -76,8 +76,8 @@ public final class Normalization {
             double[] run = new double[2], mu = new double[c1 - c0], sq = new double[c1 - c0];
             for (int a = 0; a < A; a++) {
                 for (int c = c0; c < c1; c++) {
-                    runMoments(l, run, x, xOff + (a * C + c) * B, B);
-                    mergeRun(mu, sq, c - c0, a, B, run[0], run[1]);
+                    rowMoments(l, run, x, xOff + (a * C + c) * B, B);
+                    Moments.merge(mu, sq, c - c0, (double) a * B, B, run[0], run[1]);
                 }
             }
             for (int c = c0; c < c1; c++) {
@@ -101,43 +101,16 @@ public final class Normalization {
 
     /**
      * mean[c], m2[c] of channel c (B > 1), as {@link #collectStatsChannels} computes them: each
-     * run's moments ({@link #runMoments}) merged run by run in order ({@link #mergeRun}).
+     * run's moments ({@link #rowMoments}, while the run is in cache) merged run by run in order
+     * ({@link Moments#merge(double[], double[], int, double, double, double, double)}).
      */
     private static void channelMoments(Loops l, double[] acc, double[] mean, double[] m2, float[] x, int xOff, int A, int C, int B, int c) {
-        double[] mu = new double[1], sq = new double[1];
+        mean[c] = 0;   // as collectStatsChannels leaves a channel of no runs
+        m2[c] = 0;
         for (int a = 0; a < A; a++) {
-            runMoments(l, acc, x, xOff + (a * C + c) * B, B);
-            mergeRun(mu, sq, 0, a, B, acc[0], acc[1]);
+            rowMoments(l, acc, x, xOff + (a * C + c) * B, B);
+            Moments.merge(mean, m2, c, (double) a * B, B, acc[0], acc[1]);
         }
-        mean[c] = mu[0];
-        m2[c] = sq[0];
-    }
-
-    /**
-     * One run's mean and M2 into out[0], out[1], in two passes while it is in cache: its sum
-     * for a shift, its float mean, then the sums shifted by that (a channel of mean 1e4 and spread
-     * 1e-2 included), in double.
-     */
-    private static void runMoments(Loops l, double[] out, float[] x, int off, int n) {
-        float shift = (float) (l.sum(x, off, n) / n);
-        out[0] = 0;
-        out[1] = 0;
-        l.sumShifted(out, x, off, n, shift);
-        double s1 = out[0], s2 = out[1];
-        out[0] = shift + s1 / n;
-        out[1] = Math.max(0, s2 - s1 * s1 / n);
-    }
-
-    /** Chan's merge of run a (B values of mean m and M2 q) into the first a runs' mean mu[j] and M2 sq[j]. */
-    private static void mergeRun(double[] mu, double[] sq, int j, int a, int B, double m, double q) {
-        if (a == 0) {
-            mu[j] = m;
-            sq[j] = q;
-            return;
-        }
-        double delta = m - mu[j];
-        mu[j] += delta / (a + 1);
-        sq[j] += q + delta * delta * ((double) a * B / (a + 1));
     }
 
     /** Sets channel c's apply parameters (center[c], scale[c], shift[c]) once its moments are known. */
@@ -280,17 +253,7 @@ public final class Normalization {
         long total = 0;
         for (int k = 0; k < chunks; k++) {
             int nb = Math.min(rows, (k + 1) * ROWS_PER_CHUNK) - k * ROWS_PER_CHUNK;
-            for (int c = 0; c < C; c++) {
-                double meanB = chunkMean[k * C + c], m2B = chunkM2[k * C + c];
-                if (total == 0) {
-                    mean[c] = meanB;
-                    m2[c] = m2B;
-                } else {
-                    double na = total, n = na + nb, delta = meanB - mean[c];
-                    mean[c] += delta * (nb / n);
-                    m2[c] += m2B + delta * delta * (na * nb / n);
-                }
-            }
+            for (int c = 0; c < C; c++) Moments.merge(mean, m2, c, total, nb, chunkMean[k * C + c], chunkM2[k * C + c]);
             total += nb;
         }
     }
