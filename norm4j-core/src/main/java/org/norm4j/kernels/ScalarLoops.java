@@ -189,11 +189,20 @@ public final class ScalarLoops implements Loops {
     public void sigmoidBackwardPooled2x2(float[] dPre, int dOff, float[] dPool, int pOff, float[] y, int yOff, int h, int w) {
         int oh = h / 2, ow = w / 2;
         for (int r = 0; r < h; r++) {
-            for (int c = 0; c < w; c++) {
-                float g = r < 2 * oh && c < 2 * ow ? dPool[pOff + (r / 2) * ow + c / 2] * 0.25f : 0f;
-                float v = y[yOff + r * w + c];
-                dPre[dOff + r * w + c] = 0f + g * v * (1f - v);
-            }
+            sigmoidBackwardPooled2x2Row(dPre, dOff + r * w, dPool, pOff + (r / 2) * ow, y, yOff + r * w, w, r < 2 * oh ? 2 * ow : 0);
+        }
+    }
+
+    /**
+     * One row of {@link #sigmoidBackwardPooled2x2}: w elements at {@code row} (in dPre and y); the
+     * first {@code pooled} of them in windows whose gradients start at {@code pRow}, the rest
+     * (an odd last column, a row past the last window) with a zero gradient.
+     */
+    public static void sigmoidBackwardPooled2x2Row(float[] dPre, int dRow, float[] dPool, int pRow, float[] y, int yRow, int w, int pooled) {
+        for (int c = 0; c < w; c++) {
+            float g = c < pooled ? dPool[pRow + c / 2] * 0.25f : 0f;
+            float v = y[yRow + c];
+            dPre[dRow + c] = 0f + g * v * (1f - v);
         }
     }
 }

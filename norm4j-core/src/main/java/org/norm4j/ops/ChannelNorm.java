@@ -56,7 +56,12 @@ public final class ChannelNorm {
 
     /** What backward needs, fixed at forward time. */
     private record Saved(Layout layout, float[] x, float[] y, double[] mean, double[] invStd, float[] center,
-                         float[] gamma, boolean batchStats, Activation activation, int poolH, int poolW) {}
+                         float[] gamma, boolean batchStats, Activation activation, int poolH, int poolW) {
+        /** Whether the backward first derives dy from dOut (a fused activation's derivative, a fused pooling's spread). */
+        boolean derives() {
+            return poolW > 0 || activation != Activation.IDENTITY;
+        }
+    }
 
     /**
      * @param gamma      per-channel scale, or null (1)
@@ -211,7 +216,7 @@ public final class ChannelNorm {
         // else two streaming passes over the tensor (a channel-major walk reads runs a channel's
         // stride apart, at less than half the speed of reading in order on AMD's Zen 4)
         if (l.statStride() == 0 && l.B() > 1
-                && (s.poolW > 0 || s.activation != Activation.IDENTITY || Normalization.channelFitsCache(2L * l.A(), l.B()))) {
+                && (s.derives() || Normalization.channelFitsCache(2L * l.A(), l.B()))) {
             backwardPerChannel(s, dOut, dx, dxFresh, dGamma, dBeta);
             return;
         }
@@ -286,7 +291,7 @@ public final class ChannelNorm {
     private static void backwardPerChannel(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
         Layout l = s.layout;
         int A = l.A(), C = l.C(), B = l.B();
-        boolean derive = s.poolW > 0 || s.activation != Activation.IDENTITY;
+        boolean derive = s.derives();
         int pooledPlane = s.poolW > 0 ? (s.poolH / 2) * (s.poolW / 2) : 0;
         double n = l.countPerStat();
         Loops lp = Loops.get();

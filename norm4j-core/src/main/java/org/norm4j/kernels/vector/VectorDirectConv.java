@@ -234,13 +234,21 @@ public final class VectorDirectConv implements DirectConv {
                     int d0 = (img * g.coutE + co) * g.len, xb = img * is;
                     dotBlock(acc, dys, d0, d0 + g.len, xs, xb + offs[t], xb + offs[t + 1], xb + offs[t + 2], xb + offs[t + 3], g.len);
                 }
-                for (int c = 0; c < 2 && co + c < cout; c++) {
-                    for (int j = 0; j < 4 && t + j < k; j++) {
-                        double sum = 0;
-                        for (int l = 0; l < VL; l++) sum += acc[(c * 4 + j) * VL + l];
-                        dW[(co + c) * k + t + j] += sum;
-                    }
-                }
+                addLanes(dW, acc, co, Math.min(2, cout - co), t, Math.min(4, k - t), 4, k);
+            }
+        }
+    }
+
+    /**
+     * dW[(co + c)·k + t + j] += the lanes of block accumulator (c·taps + j), added in double in lane
+     * order, for c &lt; channels and j &lt; used (the block's taps past k are dropped).
+     */
+    private static void addLanes(double[] dW, float[] acc, int co, int channels, int t, int used, int taps, int k) {
+        for (int c = 0; c < channels; c++) {
+            for (int j = 0; j < used; j++) {
+                double sum = 0;
+                for (int l = 0; l < VL; l++) sum += acc[(c * taps + j) * VL + l];
+                dW[(co + c) * k + t + j] += sum;
             }
         }
     }
@@ -263,13 +271,7 @@ public final class VectorDirectConv implements DirectConv {
                     dotBlock35(acc, dys, d0, g.len, xs, xb, offs[t + 1] - offs[t], offs[t + 2] - offs[t], offs[t + 3] - offs[t],
                             offs[t + 4] - offs[t]);
                 }
-                for (int c = 0; c < 3; c++) {
-                    for (int j = 0; j < 5; j++) {
-                        double sum = 0;
-                        for (int l = 0; l < VL; l++) sum += acc[(c * 5 + j) * VL + l];
-                        dW[(co + c) * k + t + j] += sum;
-                    }
-                }
+                addLanes(dW, acc, co, 3, t, 5, 5, k);
             }
         }
     }

@@ -566,11 +566,7 @@ public final class VectorLoops implements Loops {
         for (int r = 0; r < h; r++) {
             int rowP = pOff + (r / 2) * ow, row = r * w;
             if ((w < vl && row + vl > n) || rowP + (w < vl ? 0 : ow - vl / 2) + vl > dPool.length) {
-                for (int c = 0; c < w; c++) {
-                    float g = dPool[rowP + c / 2] * 0.25f;
-                    float v = y[yOff + row + c];
-                    dPre[dOff + row + c] = 0f + g * v * (1f - v);
-                }
+                ScalarLoops.sigmoidBackwardPooled2x2Row(dPre, dOff + row, dPool, rowP, y, yOff + row, w, w);
                 continue;
             }
             for (int c = 0; ; c += vl) {
