@@ -40,7 +40,8 @@ public final class VectorLaneConv implements LaneConv {
 
     /** The layouts of one shape, computed once. */
     private record Geo(int ph, int pw, int oh, int ow, int owP, int wP, int pwd, int coutP, int cinB, int cinP, int k, int kP,
-                       int[] offs, int[] offsDx, int[] xb, int[] yb, int[] inPos, int[] outPos, int[] dxPos, int[] inIdx, int[] outIdx) {
+                       int[] offs, int[] offsDx, int[] xb, int[] yb, int[] inPos, int[] outPos, int[] dxPos, int[] inIdx, int[] outIdx,
+                       int[] taps, int[] dxTaps, int[] dxTapStart) {
         static Geo of(Shape s) {
             int ph = s.h() + 2 * s.pH(), pw = s.w() + 2 * s.pW(), oh = s.outH(), ow = s.outW();
             int owP = (ow + 3) / 4 * 4, wP = (s.w() + 3) / 4 * 4, pwd = wP + s.pW() + s.kW() - 1;
@@ -79,8 +80,29 @@ public final class VectorLaneConv implements LaneConv {
                 outIdx[j] = j * s.cout() * oh * ow;
             }
             int cinB = (s.cin() + 5) / 6 * 6 <= (s.cin() + 3) / 4 * 4 ? 6 : 4;   // dx channels in blocks of 6 where that pads less
+            int[] taps = new int[k];
+            for (int t = 0; t < k; t++) taps[t] = t;
+            int blocks = wP / 4;
+            int[] dxTapStart = new int[s.h() * blocks + 1];
+            int[] dxTaps = new int[s.h() * blocks * offsDx.length];
+            int u = 0;
+            for (int r = 0; r < s.h(); r++) {
+                // dy rows r + pH − ki that exist; for the block's real columns q, dy columns q + pW − kj that exist
+                int kiLo = Math.max(0, r + s.pH() - oh + 1), kiHi = Math.min(s.kH() - 1, r + s.pH());
+                for (int cb = 0; cb < blocks; cb++) {
+                    int qLo = cb * 4, qHi = Math.min(qLo + 3, s.w() - 1);
+                    int kjLo = Math.max(0, qLo + s.pW() - ow + 1), kjHi = Math.min(s.kW() - 1, qHi + s.pW());
+                    dxTapStart[r * blocks + cb] = u;
+                    for (int ki = kiLo; ki <= kiHi; ki++) {
+                        for (int co = 0; co < s.cout(); co++) {
+                            for (int kj = kjLo; kj <= kjHi; kj++) dxTaps[u++] = (ki * s.cout() + co) * s.kW() + kj;
+                        }
+                    }
+                }
+            }
+            dxTapStart[s.h() * blocks] = u;
             return new Geo(ph, pw, oh, ow, owP, wP, pwd, (s.cout() + 3) / 4 * 4, cinB, (s.cin() + cinB - 1) / cinB * cinB, k, kP,
-                    offs, offsDx, xb, yb, inPos, outPos, dxPos, inIdx, outIdx);
+                    offs, offsDx, xb, yb, inPos, outPos, dxPos, inIdx, outIdx, taps, java.util.Arrays.copyOf(dxTaps, u), dxTapStart);
         }
 
         int xtSize(Shape s) {
@@ -148,7 +170,7 @@ public final class VectorLaneConv implements LaneConv {
             for (int co = 0; co < g.coutP; co += 4) {
                 for (int r = 0; r < g.oh; r++) {
                     for (int c = 0; c < g.owP; c += 4) {
-                        block(yT, co * plane + (r * g.owP + c) * VL, plane, xT, (r * g.pw + c) * VL, g.offs, 0, k, wT, co, g.coutP);
+                        block(yT, co * plane + (r * g.owP + c) * VL, plane, xT, (r * g.pw + c) * VL, g.offs, g.taps, 0, k, wT, co, g.coutP);
                     }
                 }
             }
@@ -161,14 +183,15 @@ public final class VectorLaneConv implements LaneConv {
     }
 
     /**
-     * Four channels by four positions: out[o + c·ostride + q·VL + ·] = Σ_{t0 ≤ t < t1} wT[wOff + t·cp + c]·in[base + offs[t] + q·VL + ·].
+     * Four channels by four positions: out[o + c·ostride + q·VL + ·] = Σ_{i0 ≤ i < i1, t = taps[i]} wT[wOff + t·cp + c]·in[base + offs[t] + q·VL + ·].
      * The accumulators live in this one loop (JDK 17 boxes vectors carried through nested loops).
      */
-    private static void block(float[] out, int o, int ostride, float[] in, int base, int[] offs, int t0, int t1, float[] wT, int wOff, int cp) {
+    private static void block(float[] out, int o, int ostride, float[] in, int base, int[] offs, int[] taps, int i0, int i1, float[] wT, int wOff,
+                               int cp) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-        for (int t = t0; t < t1; t++) {
-            int at = base + offs[t], wt = wOff + t * cp;
+        for (int i = i0; i < i1; i++) {
+            int t = taps[i], at = base + offs[t], wt = wOff + t * cp;
             FloatVector x0 = FloatVector.fromArray(F, in, at), x1 = FloatVector.fromArray(F, in, at + VL);
             FloatVector x2 = FloatVector.fromArray(F, in, at + 2 * VL), x3 = FloatVector.fromArray(F, in, at + 3 * VL);
             FloatVector u = FloatVector.broadcast(F, wT[wt]);
@@ -214,12 +237,13 @@ public final class VectorLaneConv implements LaneConv {
     }
 
     /** {@link #block} for six channels: 24 accumulators, for counts that are multiples of 6 (LeNet's conv2 dx: 6 input channels). */
-    private static void block6(float[] out, int o, int ostride, float[] in, int base, int[] offs, int t0, int t1, float[] wT, int wOff, int cp) {
+    private static void block6(float[] out, int o, int ostride, float[] in, int base, int[] offs, int[] taps, int i0, int i1, float[] wT, int wOff,
+                               int cp) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
-        for (int t = t0; t < t1; t++) {
-            int at = base + offs[t], wt = wOff + t * cp;
+        for (int i = i0; i < i1; i++) {
+            int t = taps[i], at = base + offs[t], wt = wOff + t * cp;
             FloatVector x0 = FloatVector.fromArray(F, in, at), x1 = FloatVector.fromArray(F, in, at + VL);
             FloatVector x2 = FloatVector.fromArray(F, in, at + 2 * VL), x3 = FloatVector.fromArray(F, in, at + 3 * VL);
             FloatVector u = FloatVector.broadcast(F, wT[wt]);
@@ -324,15 +348,15 @@ public final class VectorLaneConv implements LaneConv {
                 }
             }
             if (dx != null) {
-                int taps = cout * s.kW();
+                int blocks = g.wP / 4;
                 for (int ci = 0; ci < g.cinP; ci += g.cinB) {
                     for (int r = 0; r < s.h(); r++) {
-                        int kiLo = Math.max(0, r + s.pH() - g.oh + 1), kiHi = Math.min(s.kH() - 1, r + s.pH());
-                        int t0 = kiLo * taps, t1 = Math.max(t0, (kiHi + 1) * taps);
                         for (int c = 0; c < g.wP; c += 4) {
-                            int o = ci * dxPlane + (r * g.wP + c) * VL, base = (r * g.pwd + c) * VL;
-                            if (g.cinB == 6) block6(dxT, o, dxPlane, dyT, base, g.offsDx, t0, t1, work, accSize + ci, g.cinP);
-                            else block(dxT, o, dxPlane, dyT, base, g.offsDx, t0, t1, work, accSize + ci, g.cinP);
+                            // only the taps that reach dy (Geo.dxTaps): the others add w·0, and in the same order
+                            int o = ci * dxPlane + (r * g.wP + c) * VL, base = (r * g.pwd + c) * VL, rb = r * blocks + c / 4;
+                            int u0 = g.dxTapStart[rb], u1 = g.dxTapStart[rb + 1];
+                            if (g.cinB == 6) block6(dxT, o, dxPlane, dyT, base, g.offsDx, g.dxTaps, u0, u1, work, accSize + ci, g.cinP);
+                            else block(dxT, o, dxPlane, dyT, base, g.offsDx, g.dxTaps, u0, u1, work, accSize + ci, g.cinP);
                         }
                     }
                 }
