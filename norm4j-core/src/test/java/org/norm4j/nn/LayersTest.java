@@ -84,12 +84,13 @@ class LayersTest {
      * Layers with many taps go through the batch-in-lanes kernel where the Vector API is present
      * ({@link org.norm4j.kernels.LaneConv}): batches that end in a partial lane group (37 = 2·16 + 5)
      * and a one-image batch, rows whose output width is not a multiple of four, padding of 0 to 2,
-     * channel counts that are not multiples of four, input channels in blocks of six (6, 12), LeNet's conv2.
+     * channel counts that are not multiples of four, input channels in blocks of six (6, 12), LeNet-BN's conv2
+     * (12×12 in, 8×8 out) and the padded LeNet's (14×14 in, 10×10 out: blocks of five positions).
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({
             "37, 4, 9, 11, 5, 5, 5, 0", "37, 3, 7, 6, 6, 5, 5, 2", "1, 8, 6, 5, 3, 3, 3, 1", "33, 6, 12, 12, 16, 5, 5, 0",
-            "20, 12, 6, 7, 4, 3, 3, 1"})
+            "20, 12, 6, 7, 4, 3, 3, 1", "20, 6, 14, 14, 16, 5, 5, 0"})
     void conv2dManyTapsAgainstDirectSumsOnOneAndTwoThreads(int n, int cin, int h, int w, int cout, int kh, int kw, int pad) {
         org.norm4j.kernels.DirectConv.Shape shape = new org.norm4j.kernels.DirectConv.Shape(cin, h, w, cout, kh, kw, pad, pad);
         if (org.norm4j.kernels.LaneConv.get() != null) {
@@ -104,10 +105,13 @@ class LayersTest {
      * and four at a time (5: padded to 8). LeNet's conv1 itself (pad 2: a padded pitch of 32, two
      * vectors of 16 lanes, so each block is one output row stored straight into y) with six and
      * with four channels, and 5×5 kernels over 3 or 6 channels (dW three channels by five taps).
+     * Output rows of 17 to 32 (LeNet-BN's conv1: 24, unpadded) go row by row straight into y, and
+     * dy's rows are copied as two vectors: 17, 19 and 23 wide, one and two input channels.
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"5, 1, 28, 28, 6, 5, 5, 0", "3, 2, 9, 7, 12, 3, 3, 1", "4, 3, 8, 6, 5, 3, 3, 0",
-            "7, 1, 28, 28, 6, 5, 5, 2", "5, 1, 28, 28, 4, 5, 5, 2", "5, 1, 30, 30, 3, 5, 5, 1", "3, 1, 20, 20, 9, 5, 5, 2"})
+            "7, 1, 28, 28, 6, 5, 5, 2", "5, 1, 28, 28, 4, 5, 5, 2", "5, 1, 30, 30, 3, 5, 5, 1", "3, 1, 20, 20, 9, 5, 5, 2",
+            "4, 1, 21, 21, 6, 5, 5, 0", "4, 1, 21, 21, 6, 3, 3, 0", "3, 2, 25, 25, 4, 5, 5, 1"})
     void conv2dFewTapsAgainstDirectSumsOnOneAndTwoThreads(int n, int cin, int h, int w, int cout, int kh, int kw, int pad) {
         org.norm4j.kernels.DirectConv.Shape shape = new org.norm4j.kernels.DirectConv.Shape(cin, h, w, cout, kh, kw, pad, pad);
         if (org.norm4j.kernels.DirectConv.get() != null) {

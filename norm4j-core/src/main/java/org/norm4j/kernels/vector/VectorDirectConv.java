@@ -1,6 +1,7 @@
 package org.norm4j.kernels.vector;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.norm4j.kernels.DirectConv;
@@ -79,22 +80,25 @@ public final class VectorDirectConv implements DirectConv {
         int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout();
         float[] xs = Scratch.floats(2, g.xsSize(s, m));
         pad(xs, x, i0, m, s, g);
-        float[] out = Scratch.floats(3, g.coutP * g.len + g.coutP * k + g.coutP);
-        int wOff = g.coutP * g.len, bOff = wOff + g.coutP * k;   // weights and bias, zero rows past cout
+        // the planes (a row block's lanes may run 2·VL past the last plane's span), then weights and bias, zero rows past cout
+        float[] out = Scratch.floats(3, g.coutP * g.len + 2 * VL + g.coutP * k + g.coutP);
+        int wOff = g.coutP * g.len + 2 * VL, bOff = wOff + g.coutP * k;
         System.arraycopy(w, 0, out, wOff, cout * k);
         java.util.Arrays.fill(out, wOff + cout * k, bOff + g.coutP, 0f);
         if (b != null) System.arraycopy(b, 0, out, bOff, cout);
         int[] offs = g.offs;
         int plane = outH * outW;
-        // where a block of two vectors is one padded row (LeNet's conv1: pitch 32, 16 lanes) its
-        // accumulators go straight into y, the second vector's lanes past the row into the next
-        // row's first columns, which that row's block then writes; the last row (whose extra
-        // lanes would reach the next plane) goes through out
-        boolean rows = g.pw == 2 * VL && g.coutP == cout && outW > VL;
+        // where an output row fits in a block of two vectors (LeNet's conv1: 24 or 28 outputs, 16
+        // lanes) the blocks go row by row and their accumulators straight into y, the second
+        // vector's lanes past the row into the next row's first columns, which that row's block
+        // then writes; the last row (whose extra lanes would reach the next plane) goes through
+        // out. Otherwise blocks of two vectors along the padded span, through out
+        boolean rows = g.coutP == cout && outW > VL && outW <= 2 * VL;
+        int step = rows ? g.pw : 2 * VL, end = rows ? outH * g.pw : g.len;
         for (int img = 0; img < m; img++) {
             int xb = img * g.imageStride(s), yb = (i0 + img) * cout * plane;
             for (int co = 0; co < g.coutP; co += g.coutB) {
-                for (int i = 0; i < g.len; i += 2 * VL) {
+                for (int i = 0; i < end; i += step) {
                     int r = i / g.pw;
                     boolean intoY = rows && r < outH - 1;
                     float[] dst = intoY ? y : out;
@@ -198,12 +202,30 @@ public final class VectorDirectConv implements DirectConv {
         Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
         int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout(), hw = outH * outW;
         // dy on the padded pitch, junk columns and the odd channel's plane zero
-        float[] dys = Scratch.floats(3, m * g.coutE * g.len);
-        java.util.Arrays.fill(dys, 0, m * g.coutE * g.len, 0f);
+        float[] dys = Scratch.floats(3, m * g.coutE * g.len + 2 * VL);
+        // rows of VL < outW ≤ 2·VL (LeNet's conv1) as two vectors each, the second's lanes past the
+        // row zero: they write the junk columns and the next row's first columns (that row's
+        // copy then overwrites them; past a plane's span the next plane's, or the array's slack)
+        boolean rows = outW > VL && outW <= 2 * VL && g.pw >= outW;
+        if (!rows) java.util.Arrays.fill(dys, 0, m * g.coutE * g.len, 0f);
+        else if (g.coutE > cout) for (int img = 0; img < m; img++) java.util.Arrays.fill(dys, (img * g.coutE + cout) * g.len, (img + 1) * g.coutE * g.len, 0f);
+        VectorMask<Float> past = F.indexInRange(0, outW - VL).not();   // lanes of the second vector past the row
+        FloatVector zero = FloatVector.zero(F);
         for (int img = 0; img < m; img++) {
             for (int co = 0; co < cout; co++) {
                 int src = ((i0 + img) * cout + co) * hw, dst = (img * g.coutE + co) * g.len;
-                for (int r = 0; r < outH; r++) System.arraycopy(dy, src + r * outW, dys, dst + r * g.pw, outW);
+                for (int r = 0; r < outH; r++) {
+                    int from = src + r * outW, to = dst + r * g.pw;
+                    if (rows && from + 2 * VL <= dy.length) {
+                        FloatVector.fromArray(F, dy, from).intoArray(dys, to);
+                        FloatVector.fromArray(F, dy, from + VL).blend(zero, past).intoArray(dys, to + VL);
+                    } else {
+                        System.arraycopy(dy, from, dys, to, outW);
+                        if (rows) java.util.Arrays.fill(dys, to + outW, Math.min(to + 2 * VL, dys.length), 0f);
+                    }
+                }
+                int written = dst + (outH - 1) * g.pw + 2 * VL;   // the plane's junk past its last row's vectors
+                if (rows && written < dst + g.len) java.util.Arrays.fill(dys, written, dst + g.len, 0f);
                 if (dB != null) dB[co] += LOOPS.sum(dy, src, hw);
             }
         }

@@ -41,10 +41,12 @@ public final class VectorLaneConv implements LaneConv {
     /** The layouts of one shape, computed once. */
     private record Geo(int ph, int pw, int oh, int ow, int owP, int wP, int pwd, int coutP, int cinB, int cinP, int k, int kP,
                        int[] offs, int[] offsDx, int[] xb, int[] yb, int[] inPos, int[] outPos, int[] dxPos, int[] inIdx, int[] outIdx,
-                       int[] taps, int[] dxTaps, int[] dxTapStart) {
+                       int[] taps, int[] dxTaps, int[] dxTapStart, int bw) {
         static Geo of(Shape s) {
             int ph = s.h() + 2 * s.pH(), pw = s.w() + 2 * s.pW(), oh = s.outH(), ow = s.outW();
-            int owP = (ow + 3) / 4 * 4, wP = (s.w() + 3) / 4 * 4, pwd = wP + s.pW() + s.kW() - 1;
+            // forward blocks of four or five positions along a row, whichever pads the row less (LeNet's conv2: 10 = 2·5)
+            int bw = (ow + 4) / 5 * 5 < (ow + 3) / 4 * 4 ? 5 : 4;
+            int owP = (ow + bw - 1) / bw * bw, wP = (s.w() + 3) / 4 * 4, pwd = wP + s.pW() + s.kW() - 1;
             int k = s.k(), kP = (k + 3) / 4 * 4;
             int[] offs = new int[k], offsDx = new int[s.kH() * s.cout() * s.kW()];
             for (int ci = 0, t = 0; ci < s.cin(); ci++) {
@@ -102,7 +104,7 @@ public final class VectorLaneConv implements LaneConv {
             }
             dxTapStart[s.h() * blocks] = u;
             return new Geo(ph, pw, oh, ow, owP, wP, pwd, (s.cout() + 3) / 4 * 4, cinB, (s.cin() + cinB - 1) / cinB * cinB, k, kP,
-                    offs, offsDx, xb, yb, inPos, outPos, dxPos, inIdx, outIdx, taps, java.util.Arrays.copyOf(dxTaps, u), dxTapStart);
+                    offs, offsDx, xb, yb, inPos, outPos, dxPos, inIdx, outIdx, taps, java.util.Arrays.copyOf(dxTaps, u), dxTapStart, bw);
         }
 
         int xtSize(Shape s) {
@@ -169,8 +171,10 @@ public final class VectorLaneConv implements LaneConv {
             inputToLanes(xT, x, i0 + g0, n, s, g);
             for (int co = 0; co < g.coutP; co += 4) {
                 for (int r = 0; r < g.oh; r++) {
-                    for (int c = 0; c < g.owP; c += 4) {
-                        block(yT, co * plane + (r * g.owP + c) * VL, plane, xT, (r * g.pw + c) * VL, g.offs, g.taps, 0, k, wT, co, g.coutP);
+                    for (int c = 0; c < g.owP; c += g.bw) {
+                        int o = co * plane + (r * g.owP + c) * VL, base = (r * g.pw + c) * VL;
+                        if (g.bw == 5) block5(yT, o, plane, xT, base, g.offs, k, wT, co, g.coutP);
+                        else block(yT, o, plane, xT, base, g.offs, g.taps, 0, k, wT, co, g.coutP);
                     }
                 }
             }
@@ -234,6 +238,67 @@ public final class VectorLaneConv implements LaneConv {
         a31.intoArray(out, o + VL);
         a32.intoArray(out, o + 2 * VL);
         a33.intoArray(out, o + 3 * VL);
+    }
+
+    /** {@link #block}'s four channels by five positions (20 accumulators) over taps 0..k-1: rows of 5·j outputs without padded positions (LeNet's conv2: 10). */
+    private static void block5(float[] out, int o, int ostride, float[] in, int base, int[] offs, int k, float[] wT, int wOff, int cp) {
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a04 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a24 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00, a34 = a00;
+        for (int t = 0; t < k; t++) {
+            int at = base + offs[t], wt = wOff + t * cp;
+            FloatVector x0 = FloatVector.fromArray(F, in, at), x1 = FloatVector.fromArray(F, in, at + VL);
+            FloatVector x2 = FloatVector.fromArray(F, in, at + 2 * VL), x3 = FloatVector.fromArray(F, in, at + 3 * VL);
+            FloatVector x4 = FloatVector.fromArray(F, in, at + 4 * VL);
+            FloatVector u = FloatVector.broadcast(F, wT[wt]);
+            a00 = x0.fma(u, a00);
+            a01 = x1.fma(u, a01);
+            a02 = x2.fma(u, a02);
+            a03 = x3.fma(u, a03);
+            a04 = x4.fma(u, a04);
+            u = FloatVector.broadcast(F, wT[wt + 1]);
+            a10 = x0.fma(u, a10);
+            a11 = x1.fma(u, a11);
+            a12 = x2.fma(u, a12);
+            a13 = x3.fma(u, a13);
+            a14 = x4.fma(u, a14);
+            u = FloatVector.broadcast(F, wT[wt + 2]);
+            a20 = x0.fma(u, a20);
+            a21 = x1.fma(u, a21);
+            a22 = x2.fma(u, a22);
+            a23 = x3.fma(u, a23);
+            a24 = x4.fma(u, a24);
+            u = FloatVector.broadcast(F, wT[wt + 3]);
+            a30 = x0.fma(u, a30);
+            a31 = x1.fma(u, a31);
+            a32 = x2.fma(u, a32);
+            a33 = x3.fma(u, a33);
+            a34 = x4.fma(u, a34);
+        }
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + VL);
+        a02.intoArray(out, o + 2 * VL);
+        a03.intoArray(out, o + 3 * VL);
+        a04.intoArray(out, o + 4 * VL);
+        o += ostride;
+        a10.intoArray(out, o);
+        a11.intoArray(out, o + VL);
+        a12.intoArray(out, o + 2 * VL);
+        a13.intoArray(out, o + 3 * VL);
+        a14.intoArray(out, o + 4 * VL);
+        o += ostride;
+        a20.intoArray(out, o);
+        a21.intoArray(out, o + VL);
+        a22.intoArray(out, o + 2 * VL);
+        a23.intoArray(out, o + 3 * VL);
+        a24.intoArray(out, o + 4 * VL);
+        o += ostride;
+        a30.intoArray(out, o);
+        a31.intoArray(out, o + VL);
+        a32.intoArray(out, o + 2 * VL);
+        a33.intoArray(out, o + 3 * VL);
+        a34.intoArray(out, o + 4 * VL);
     }
 
     /** {@link #block} for six channels: 24 accumulators, for counts that are multiples of 6 (LeNet's conv2 dx: 6 input channels). */
