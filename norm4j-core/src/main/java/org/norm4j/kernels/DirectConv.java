@@ -6,7 +6,9 @@ package org.norm4j.kernels;
  * multiplying. Each image's planes are copied, zero-padded, into a row pitch {@code PW = W + 2·pW};
  * then the output, computed on the same pitch (PW − outW junk columns per row), is a sum of
  * shifted copies of the input, {@code out[co, i] = b[co] + Σ_t w[co, t]·xs[i + off(t)]} with
- * {@code off(ci, ki, kj) = ci·PS + ki·PW + kj}: plain vector FMAs over contiguous floats. Backward
+ * {@code off(ci, ki, kj) = ci·PS + ki·PW + kj}: plain vector FMAs over contiguous floats. Where an
+ * output row fits two vectors (LeNet's conv1: 24 or 28 outputs) the blocks go row by row, straight
+ * into the output, each row's junk lanes overwritten by the next row's block. Backward
  * dots dy (junk columns zeroed) with the shifted input for dW; dx stays with GEMM + col2im, which
  * measured faster than spreading dy back (a load and a store per FMA).
  *
