@@ -206,7 +206,7 @@ public final class VectorDirectConv implements DirectConv {
         // rows of VL < outW ≤ 2·VL (LeNet's conv1) as two vectors each, the second's lanes past the
         // row zero: they write the junk columns and the next row's first columns (that row's
         // copy then overwrites them; past a plane's span the next plane's, or the array's slack)
-        boolean rows = outW > VL && outW <= 2 * VL && g.pw >= outW;
+        boolean rows = outW > VL && outW <= 2 * VL;
         if (!rows) java.util.Arrays.fill(dys, 0, m * g.coutE * g.len, 0f);
         else if (g.coutE > cout) for (int img = 0; img < m; img++) java.util.Arrays.fill(dys, (img * g.coutE + cout) * g.len, (img + 1) * g.coutE * g.len, 0f);
         VectorMask<Float> past = F.indexInRange(0, outW - VL).not();   // lanes of the second vector past the row

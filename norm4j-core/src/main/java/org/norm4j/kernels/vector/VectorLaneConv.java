@@ -187,7 +187,8 @@ public final class VectorLaneConv implements LaneConv {
     }
 
     /**
-     * Four channels by four positions: out[o + c·ostride + q·VL + ·] = Σ_{i0 ≤ i < i1, t = taps[i]} wT[wOff + t·cp + c]·in[base + offs[t] + q·VL + ·].
+     * Four channels by four positions, over the taps t = taps[i] for i0 ≤ i &lt; i1:
+     * out[o + c·ostride + q·VL + ·] = Σ_t wT[wOff + t·cp + c]·in[base + offs[t] + q·VL + ·].
      * The accumulators live in this one loop (JDK 17 boxes vectors carried through nested loops).
      */
     private static void block(float[] out, int o, int ostride, float[] in, int base, int[] offs, int[] taps, int i0, int i1, float[] wT, int wOff,
@@ -240,7 +241,10 @@ public final class VectorLaneConv implements LaneConv {
         a33.intoArray(out, o + 3 * VL);
     }
 
-    /** {@link #block}'s four channels by five positions (20 accumulators) over taps 0..k-1: rows of 5·j outputs without padded positions (LeNet's conv2: 10). */
+    /**
+     * {@link #block}'s four channels by five positions (20 accumulators) over taps 0..k-1: rows of
+     * 5·j outputs without padded positions (the padded LeNet's conv2: 10).
+     */
     private static void block5(float[] out, int o, int ostride, float[] in, int base, int[] offs, int k, float[] wT, int wOff, int cp) {
         FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a04 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00;
