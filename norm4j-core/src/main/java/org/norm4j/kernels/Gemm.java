@@ -26,9 +26,9 @@ public final class Gemm {
      * The warning for a native BLAS left to pick its own thread count (OpenBLAS: one per core), or
      * null. norm4j's GEMMs are small (LeNet's linear layers: a batch of 256 by a few hundred), and
      * on them OpenBLAS's threads cost more than they share: measured on a 2-core AMD EPYC, one
-     * training step of LeNet-BN took 9.1 ms with OPENBLAS_NUM_THREADS=1 and norm4j on 2 threads,
-     * 15–20 ms with OpenBLAS's default (each linear layer 4–13× slower), so that 2 threads were
-     * slower than 1. bin/norm4j and bin/bench set the variable; a program using the library sets it
+     * training step of LeNet-BN took 8.1–9.1 ms with OPENBLAS_NUM_THREADS=1 and norm4j on 2
+     * threads, 15–20 ms with OpenBLAS's default (each linear layer's forward or backward 5–30×
+     * slower), so that 2 threads were slower than 1. bin/norm4j and bin/bench set the variable; a program using the library sets it
      * in its own environment (a JVM cannot set it for the native library it has loaded).
      */
     static String threadsAdvice(String implementation, java.util.function.Function<String, String> env, int processors) {
