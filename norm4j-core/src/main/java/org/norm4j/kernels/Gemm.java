@@ -18,7 +18,7 @@ public final class Gemm {
     static final String[] THREAD_VARIABLES = {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"};
 
     static {   // after THREAD_VARIABLES: static initializers run in the file's order
-        String advice = threadsAdvice(BLAS_IMPL.getClass().getSimpleName(), System::getenv, Runtime.getRuntime().availableProcessors());
+        String advice = threadsAdvice(implementation(), System::getenv, Runtime.getRuntime().availableProcessors());
         if (advice != null) System.getLogger("org.norm4j").log(System.Logger.Level.WARNING, advice);
     }
 
@@ -28,8 +28,9 @@ public final class Gemm {
      * on them OpenBLAS's threads cost more than they share: measured on a 2-core AMD EPYC, one
      * training step of LeNet-BN took 8.1–9.1 ms with OPENBLAS_NUM_THREADS=1 and norm4j on 2
      * threads, 15–20 ms with OpenBLAS's default (each linear layer's forward or backward 5–30×
-     * slower), so that 2 threads were slower than 1. bin/norm4j and bin/bench set the variable; a program using the library sets it
-     * in its own environment (a JVM cannot set it for the native library it has loaded).
+     * slower), so that 2 threads were slower than 1. bin/norm4j and bin/bench set the variable; a
+     * program using the library sets it in its own environment (a JVM cannot set it for the native
+     * library it has loaded).
      */
     static String threadsAdvice(String implementation, java.util.function.Function<String, String> env, int processors) {
         if (!implementation.startsWith("JNI") || processors <= 1) return null;
