@@ -89,9 +89,12 @@ public interface Loops {
     void rowBackwardSums(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
                          float center, float invStd, float corr, float[] gamma);
 
-    /** dx[i] += invStd·gamma[i]·dy[i] + coefX·(x[i] − center) + coefK (gamma null means 1). */
+    /**
+     * dx[i] += invStd·gamma[i]·dy[i] + coefX·(x[i] − center) + coefK (gamma null means 1); with
+     * {@code assign}, dx[i] = the same update (dx's contents are not read: a fresh gradient buffer).
+     */
     void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                     float invStd, float[] gamma, float coefX, float center, float coefK);
+                     float invStd, float[] gamma, float coefX, float center, float coefK, boolean assign);
 
     /** y[i] = 1/(1 + e^−x[i]) by {@link ExpF#sigmoid}: bit-identical in both twins. {@code y} may be {@code x}. */
     void sigmoid(float[] y, int yOff, float[] x, int xOff, int n);

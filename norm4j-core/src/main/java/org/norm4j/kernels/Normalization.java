@@ -1,5 +1,7 @@
 package org.norm4j.kernels;
 
+import org.norm4j.tensor.Workspace;
+
 /**
  * The normalization kernels, over one view of the input: {@code x[a, c, b]} with {@code A} = the
  * product of the axes before the feature axis, {@code C} the feature axis, {@code B} the product
@@ -539,26 +541,38 @@ public final class Normalization {
      * Layer / RMS norm backward, each row's dx computed right after its sums, while the row is in
      * cache: with xhat = (x − center[r])·invStd[r] + corr[r] and g = gamma[i] (1 if null), the sums
      * g1 = Σ g·dy and g2 = Σ g·dy·xhat, then {@code coefs} gives coefX, coefK and
-     * dx[r,i] += invStd[r]·g·dy + coefX·(x − center[r]) + coefK (dx may be null: sums only);
-     * dGamma[i] += Σ_r dy·xhat, dBeta[i] += Σ_r dy (either may be null). dGamma and dBeta sum over
-     * rows: each of at most {@value #ROW_GROUPS} fixed groups of rows (at least about
-     * {@value #TASK_ELEMENTS} elements each, by the shape alone) sums into its own partial (float
-     * over {@value #FOLD_ROWS} rows, then double), the first into the caller's arrays, added in group
-     * order; so the result is the same bits on any number of threads.
+     * dx[r,i] += invStd[r]·g·dy + coefX·(x − center[r]) + coefK (with {@code assign}, dx = the
+     * update: a fresh buffer; dx may be null: sums only); dGamma[i] += Σ_r dy·xhat, dBeta[i] += Σ_r dy
+     * (either may be null). dGamma and dBeta sum over rows: each of at most {@value #ROW_GROUPS}
+     * fixed groups of rows (at least about {@value #TASK_ELEMENTS} elements each, by the shape alone)
+     * sums into its own partial (float over {@value #FOLD_ROWS} rows, then double), the first into
+     * the caller's arrays, added in group order; so the result is the same bits on any number of
+     * threads. The partials come from the calling thread's {@link Workspace} (long rows make them
+     * megabytes: 9.6 MB for rows of 64·28·28).
      */
-    public static void backwardRows(float[] dx, int dxOff, double[] dGamma, double[] dBeta, float[] dy, int dyOff,
-                                    float[] x, int xOff, int rows, int len, float[] center, float[] invStd, float[] corr,
-                                    float[] gamma, RowCoefficients coefs) {
+    public static void backwardRows(float[] dx, int dxOff, boolean assign, double[] dGamma, double[] dBeta, float[] dy,
+                                    int dyOff, float[] x, int xOff, int rows, int len, float[] center, float[] invStd,
+                                    float[] corr, float[] gamma, RowCoefficients coefs) {
         Loops l = loops();
         long work = ((long) rows * len + TASK_ELEMENTS - 1) / TASK_ELEMENTS;
         int groups = (int) Math.max(Math.min(1, rows), Math.min(Math.min(rows, ROW_GROUPS), work));
         int per = groups == 0 ? 0 : (rows + groups - 1) / groups;
         double[][] pG = new double[groups][], pB = new double[groups][];
+        // float partials of dGamma and dBeta, folded into the group's double sums every FOLD_ROWS rows
+        float[][] pfG = new float[groups][], pfB = new float[groups][];
+        for (int k = 0; k < groups; k++) {   // here, not in the tasks: the workspace is the caller's
+            if (dGamma != null) {
+                pG[k] = k == 0 ? dGamma : Workspace.zeroedDoubles(len);
+                pfG[k] = Workspace.zeroed(len);
+            }
+            if (dBeta != null) {
+                pB[k] = k == 0 ? dBeta : Workspace.zeroedDoubles(len);
+                pfB[k] = Workspace.zeroed(len);
+            }
+        }
         Parallel.forEach(groups, k -> {
-            double[] dG = dGamma == null ? null : k == 0 ? dGamma : (pG[k] = new double[len]);
-            double[] dB = dBeta == null ? null : k == 0 ? dBeta : (pB[k] = new double[len]);
-            // float partials of dGamma and dBeta, folded into the group's double sums every FOLD_ROWS rows
-            float[] fG = dG == null ? null : new float[len], fB = dB == null ? null : new float[len];
+            double[] dG = pG[k], dB = pB[k];
+            float[] fG = pfG[k], fB = pfB[k];
             double[] acc = new double[2];
             float[] coef = new float[2];
             int r0 = k * per, r1 = Math.min(rows, (k + 1) * per);
@@ -573,7 +587,7 @@ public final class Normalization {
                 }
                 if (dx == null) continue;
                 coefs.of(r, acc[0], acc[1], coef);
-                l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coef[0], center[r], coef[1]);
+                l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coef[0], center[r], coef[1], assign);
             }
         });
         for (int k = 1; k < groups; k++) {

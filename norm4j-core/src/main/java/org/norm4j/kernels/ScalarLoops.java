@@ -141,10 +141,11 @@ public final class ScalarLoops implements Loops {
 
     @Override
     public void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                            float invStd, float[] gamma, float coefX, float center, float coefK) {
+                            float invStd, float[] gamma, float coefX, float center, float coefK, boolean assign) {
         for (int i = 0; i < n; i++) {
             float a = gamma == null ? invStd : invStd * gamma[i];
-            dx[dxOff + i] += a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+            float update = a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+            dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
         }
     }
 

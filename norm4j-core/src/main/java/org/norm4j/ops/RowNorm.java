@@ -42,21 +42,22 @@ public final class RowNorm {
         if (Autograd.needsGrad(x, gamma, beta)) {
             Saved s = new Saved(rows, len, xd, activation == Activation.IDENTITY ? null : yd, mean, invStd, center, invStdF, corr,
                     g == null ? null : g.clone(), activation);
-            Autograd.record(y, mean == null ? "RMSNorm" : "LayerNorm", (dOut, dIn) -> backward(s, dOut, dIn[0], dIn[1], dIn[2]),
-                    x, gamma, beta);
+            Autograd.record(y, mean == null ? "RMSNorm" : "LayerNorm",
+                    (dOut, dIn, fresh) -> backward(s, dOut, dIn[0], fresh[0], dIn[1], dIn[2]), x, gamma, beta);
         }
         return y;
     }
 
-    static void backward(Saved s, float[] dOut, float[] dx, float[] dGamma, float[] dBeta) {
+    /** Adds into dx, or assigns it where {@code assignDx} (a fresh buffer: no zeroing, no read of it). */
+    static void backward(Saved s, float[] dOut, float[] dx, boolean assignDx, float[] dGamma, float[] dBeta) {
         float[] dy = dOut;
         if (s.activation != Activation.IDENTITY) {
             dy = Workspace.uninitialized(dOut.length);
             s.activation.backwardAssign(dy, dOut, s.y, dOut.length);
         }
-        double[] dG = dGamma == null ? null : new double[s.len], dB = dBeta == null ? null : new double[s.len];
+        double[] dG = dGamma == null ? null : Workspace.zeroedDoubles(s.len), dB = dBeta == null ? null : Workspace.zeroedDoubles(s.len);
         double n = s.len;
-        Normalization.backwardRows(dx, 0, dG, dB, dy, 0, s.x, 0, s.rows, s.len, s.center, s.invStdF, s.corr, s.gamma,
+        Normalization.backwardRows(dx, 0, assignDx, dG, dB, dy, 0, s.x, 0, s.rows, s.len, s.center, s.invStdF, s.corr, s.gamma,
                 (r, g1, g2, out) -> {
                     double inv = s.invStd[r], cx = -inv * inv * g2 / n;
                     out[0] = (float) cx;

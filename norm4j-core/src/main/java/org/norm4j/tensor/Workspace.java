@@ -32,6 +32,8 @@ public final class Workspace {
 
     private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
     private final List<float[]> lent = new ArrayList<>();
+    private final Map<Integer, ArrayDeque<double[]>> freeDoubles = new HashMap<>();
+    private final List<double[]> lentDoubles = new ArrayList<>();
     private int depth;
 
     private Workspace() {}
@@ -62,6 +64,9 @@ public final class Workspace {
                 w.free.clear();
                 for (float[] a : w.lent) w.free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).push(a);
                 w.lent.clear();
+                w.freeDoubles.clear();
+                for (double[] a : w.lentDoubles) w.freeDoubles.computeIfAbsent(a.length, k -> new ArrayDeque<>()).push(a);
+                w.lentDoubles.clear();
             }
         }
     }
@@ -80,6 +85,21 @@ public final class Workspace {
         return a == null ? new float[n] : a;
     }
 
+    /**
+     * n doubles, all 0: the same pool for double arrays (the per-group partial sums of a backward),
+     * pooled from {@value #MIN_FLOATS} / 2 doubles up (the same bytes as the float threshold).
+     */
+    public static double[] zeroedDoubles(int n) {
+        Workspace w = CURRENT.get();
+        if (n < MIN_FLOATS / 2 || !ENABLED || w.depth == 0) return new double[n];
+        ArrayDeque<double[]> q = w.freeDoubles.get(n);
+        double[] a = q == null || q.isEmpty() ? null : q.pop();
+        if (a == null) a = new double[n];
+        else java.util.Arrays.fill(a, 0);
+        w.lentDoubles.add(a);
+        return a;
+    }
+
     private static float[] take(int n) {
         if (n < MIN_FLOATS || !ENABLED) return null;
         Workspace w = CURRENT.get();
@@ -91,9 +111,24 @@ public final class Workspace {
         return a;
     }
 
+    /**
+     * Bytes of the arrays this thread's workspace holds, pooled or lent: after a step's scope
+     * closes, the arrays the next step will reuse (a diagnostic; steady across steps of one shape).
+     */
+    public static long heldBytes() {
+        Workspace w = CURRENT.get();
+        long b = 0;
+        for (ArrayDeque<float[]> q : w.free.values()) for (float[] a : q) b += 4L * a.length;
+        for (float[] a : w.lent) b += 4L * a.length;
+        for (ArrayDeque<double[]> q : w.freeDoubles.values()) for (double[] a : q) b += 8L * a.length;
+        for (double[] a : w.lentDoubles) b += 8L * a.length;
+        return b;
+    }
+
     /** Forgets this thread's pooled arrays (their memory goes back to the garbage collector). */
     public static void clear() {
         Workspace w = CURRENT.get();
         w.free.clear();
+        w.freeDoubles.clear();
     }
 }

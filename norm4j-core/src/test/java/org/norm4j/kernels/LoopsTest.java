@@ -633,7 +633,7 @@ class LoopsTest {
                     float center = center(r, x, X_OFF, n, kind), invStd = scaleFor(r, kind);
                     float coefX = (float) r.nextGaussian() * scaleFor(r, kind), coefK = (float) r.nextGaussian();
                     float[] gamma = nulls == 1 ? null : gauss(r, n, 1, 0.5);
-                    l.rowBackward(dx, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK);
+                    l.rowBackward(dx, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK, false);
                     String label = label(name, "rowBackward", n, kind) + " gamma " + (gamma == null ? "null" : "set");
                     IntToDoubleFunction t0 = i -> dxBefore[DX_OFF + i];
                     IntToDoubleFunction t1 = i -> (double) invStd * (gamma == null ? 1 : gamma[i]) * dy[DY_OFF + i];
@@ -643,8 +643,13 @@ class LoopsTest {
                                     + Math.abs(coefK)));
                     checkPrefix(label, dxBefore, dx, DX_OFF);
                     float[] dxScalar = dxBefore.clone();
-                    Loops.scalar().rowBackward(dxScalar, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK);
+                    Loops.scalar().rowBackward(dxScalar, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK, false);
                     checkSameAsScalar(label, l, dx, dxScalar);
+                    float[] assigned = withRange(dxBefore, DX_OFF, n, Float.NaN), added = withRange(dxBefore, DX_OFF, n, 0f);
+                    l.rowBackward(assigned, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK, true);
+                    l.rowBackward(added, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK, false);
+                    checkAssigned(label, l, assigned, added, dxBefore, DX_OFF, n,
+                            o -> Loops.scalar().rowBackward(o, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, gamma, coefX, center, coefK, true));
                 }
             }
         }

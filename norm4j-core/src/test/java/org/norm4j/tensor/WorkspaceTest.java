@@ -46,6 +46,34 @@ class WorkspaceTest {
     }
 
     @Test
+    void doublesArePooledAndZeroed() {
+        Workspace.clear();
+        int n = Workspace.MIN_FLOATS / 2;
+        double[] first, second;
+        try (Workspace.Scope s = Workspace.open()) {
+            first = Workspace.zeroedDoubles(n);
+            second = Workspace.zeroedDoubles(n);
+            java.util.Arrays.fill(first, 3.0);
+            java.util.Arrays.fill(second, 3.0);
+            assertFalse(first == second, "a lent array is not handed out twice");
+            assertEquals(2L * n * 8, Workspace.heldBytes(), "both lent arrays are held");
+        }
+        try (Workspace.Scope s = Workspace.open()) {
+            double[] again = Workspace.zeroedDoubles(n);
+            assertTrue(again == first || again == second, "the next step gets one back");
+            for (double v : again) assertEquals(0.0, v, "zeroed means zero, also for a reused array");
+            double[] small = Workspace.zeroedDoubles(n - 1);
+            small[0] = 1;
+        }
+        try (Workspace.Scope s = Workspace.open()) {
+            assertEquals(0.0, Workspace.zeroedDoubles(n - 1)[0], "small arrays are always fresh");
+        }
+        assertFalse(first == Workspace.zeroedDoubles(n), "outside a scope: fresh arrays");
+        Workspace.clear();
+        assertEquals(0, Workspace.heldBytes(), "clear lets go of the pool");
+    }
+
+    @Test
     void trainingInScopesGivesTheSameBits() {
         assertArrayEquals(LeNetSteps.run(3, 4, false), LeNetSteps.run(3, 4, true));
         Workspace.clear();

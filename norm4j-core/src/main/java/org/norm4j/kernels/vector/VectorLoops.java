@@ -406,7 +406,7 @@ public final class VectorLoops implements Loops {
 
     @Override
     public void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
-                            float invStd, float[] gamma, float coefX, float center, float coefK) {
+                            float invStd, float[] gamma, float coefX, float center, float coefK, boolean assign) {
         int bound = F.loopBound(n);
         FloatVector vInvStd = FloatVector.broadcast(F, invStd);
         FloatVector vCoefX = FloatVector.broadcast(F, coefX);
@@ -417,11 +417,13 @@ public final class VectorLoops implements Loops {
             FloatVector a = gamma == null ? vInvStd : vInvStd.mul(FloatVector.fromArray(F, gamma, i));
             FloatVector termDy = a.mul(FloatVector.fromArray(F, dy, dyOff + i));
             FloatVector termX = vCoefX.mul(FloatVector.fromArray(F, x, xOff + i).sub(vCenter));
-            FloatVector.fromArray(F, dx, dxOff + i).add(termDy.add(termX).add(vCoefK)).intoArray(dx, dxOff + i);
+            FloatVector update = termDy.add(termX).add(vCoefK);
+            (assign ? update : FloatVector.fromArray(F, dx, dxOff + i).add(update)).intoArray(dx, dxOff + i);
         }
         for (; i < n; i++) {
             float a = gamma == null ? invStd : invStd * gamma[i];
-            dx[dxOff + i] += a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+            float update = a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
+            dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
         }
     }
 
