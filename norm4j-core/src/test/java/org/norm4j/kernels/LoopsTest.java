@@ -45,8 +45,11 @@ class LoopsTest {
     private static final double REDUCE_REL = 1e-6;
     /** A different offset for every role, so a swapped offset cannot go unnoticed. */
     private static final int X_OFF = 3, Y_OFF = 5, DY_OFF = 7, DX_OFF = 2, P_OFF = 4;
-    /** Rows of the "columns" sums: several, so the row stride is exercised. */
-    private static final int ROWS = 3;
+    /**
+     * Rows of the "columns" sums: several, so the row stride is exercised; 9 = two passes of the
+     * vector twin's four rows at a time and a single row after them.
+     */
+    private static final int ROWS = 9;
 
     enum Kind { RANDOM, LARGE_MEAN }
 

@@ -188,14 +188,26 @@ public final class VectorLoops implements Loops {
 
     @Override
     public void sumColumns(float[] acc, int pOff, float[] x, int xOff, int rows, int n) {
-        int bound = F.loopBound(n);
-        for (int r = 0; r < rows; r++) {
-            int off = xOff + r * n, i = 0;
-            for (; i < bound; i += F.length()) {
+        int bound = F.loopBound(n), r = 0;
+        // four rows per pass over the columns: each vector of sums loaded and stored once per four
+        // rows, its additions in the rows' order (the same bits as row by row)
+        for (; r + 3 < rows; r += 4) {
+            int off0 = xOff + r * n, off1 = off0 + n, off2 = off1 + n, off3 = off2 + n;
+            for (int i = 0; i < bound; i += F.length()) {
+                int p = pOff + i;
+                FloatVector.fromArray(F, acc, p).add(FloatVector.fromArray(F, x, off0 + i)).add(FloatVector.fromArray(F, x, off1 + i))
+                        .add(FloatVector.fromArray(F, x, off2 + i)).add(FloatVector.fromArray(F, x, off3 + i)).intoArray(acc, p);
+            }
+        }
+        for (; r < rows; r++) {
+            int off = xOff + r * n;
+            for (int i = 0; i < bound; i += F.length()) {
                 int p = pOff + i;
                 FloatVector.fromArray(F, acc, p).add(FloatVector.fromArray(F, x, off + i)).intoArray(acc, p);
             }
-            for (; i < n; i++) acc[pOff + i] += x[off + i];
+        }
+        for (r = 0; r < rows; r++) {
+            for (int i = bound, off = xOff + r * n; i < n; i++) acc[pOff + i] += x[off + i];
         }
     }
 
@@ -203,9 +215,9 @@ public final class VectorLoops implements Loops {
     public void sumShiftedColumns(float[] acc1, float[] acc2, int pOff, float[] x, int xOff, int rows, int n, float[] shift) {
         int bound = F.loopBound(n), vl = F.length(), blocks = n <= 8 * vl ? n / (4 * vl) * (4 * vl) : 0;
         // short rows (up to eight vectors: channels-last batch norm's 64 channels): four vectors of
-        // columns at a time, their sums kept in registers down the rows (the per-row loop below
-        // stores and reloads them every row); each column's additions in the same order, so the
-        // same bits. Longer rows stay row by row: walking a block down rows a few KB apart read
+        // columns at a time, their sums kept in registers down the rows (the loop below stores and
+        // reloads them every four rows); each column's additions in the same order, so the same
+        // bits. Longer rows go across the columns: walking a block down rows a few KB apart read
         // slower than the loads and stores it saves (measured on AMD's Zen 4, rows of 768)
         for (int i = 0; i < blocks; i += 4 * vl) {
             int p = pOff + i;
@@ -236,15 +248,31 @@ public final class VectorLoops implements Loops {
             b2.intoArray(acc2, p + 2 * vl);
             b3.intoArray(acc2, p + 3 * vl);
         }
-        for (int r = 0; r < rows; r++) {
-            int off = xOff + r * n, i = blocks;
-            for (; i < bound; i += F.length()) {
+        // the rest four rows per pass, as sumColumns (rows of 768: 2.9x faster in cache, 1.6x from
+        // L3 than row by row on Zen 4), then single rows, then the tail columns; the same bits
+        int r = 0;
+        for (; r + 3 < rows; r += 4) {
+            int off0 = xOff + r * n, off1 = off0 + n, off2 = off1 + n, off3 = off2 + n;
+            for (int i = blocks; i < bound; i += F.length()) {
+                int p = pOff + i;
+                FloatVector h = FloatVector.fromArray(F, shift, p);
+                FloatVector d0 = FloatVector.fromArray(F, x, off0 + i).sub(h), d1 = FloatVector.fromArray(F, x, off1 + i).sub(h);
+                FloatVector d2 = FloatVector.fromArray(F, x, off2 + i).sub(h), d3 = FloatVector.fromArray(F, x, off3 + i).sub(h);
+                FloatVector.fromArray(F, acc1, p).add(d0).add(d1).add(d2).add(d3).intoArray(acc1, p);
+                FloatVector.fromArray(F, acc2, p).add(d0.mul(d0)).add(d1.mul(d1)).add(d2.mul(d2)).add(d3.mul(d3)).intoArray(acc2, p);
+            }
+        }
+        for (; r < rows; r++) {
+            int off = xOff + r * n;
+            for (int i = blocks; i < bound; i += F.length()) {
                 int p = pOff + i;
                 FloatVector d = FloatVector.fromArray(F, x, off + i).sub(FloatVector.fromArray(F, shift, p));
                 FloatVector.fromArray(F, acc1, p).add(d).intoArray(acc1, p);
                 FloatVector.fromArray(F, acc2, p).add(d.mul(d)).intoArray(acc2, p);   // as the scalar twin: no fma
             }
-            for (; i < n; i++) {
+        }
+        for (r = 0; r < rows; r++) {
+            for (int i = bound, off = xOff + r * n; i < n; i++) {
                 float d = x[off + i] - shift[pOff + i];
                 acc1[pOff + i] += d;
                 acc2[pOff + i] += d * d;
@@ -303,16 +331,35 @@ public final class VectorLoops implements Loops {
             b2.intoArray(s2, p + 2 * vl);
             b3.intoArray(s2, p + 3 * vl);
         }
-        for (int r = 0; r < rows; r++) {
-            int off = r * n, i = blocks;
-            for (; i < bound; i += F.length()) {
+        // the rest four rows per pass, as sumShiftedColumns; the same bits
+        int r = 0;
+        for (; r + 3 < rows; r += 4) {
+            int off0 = r * n, off1 = off0 + n, off2 = off1 + n, off3 = off2 + n;
+            for (int i = blocks; i < bound; i += F.length()) {
+                int p = pOff + i;
+                FloatVector h = FloatVector.fromArray(F, center, p);
+                FloatVector g0 = FloatVector.fromArray(F, dy, dyOff + off0 + i), g1 = FloatVector.fromArray(F, dy, dyOff + off1 + i);
+                FloatVector g2 = FloatVector.fromArray(F, dy, dyOff + off2 + i), g3 = FloatVector.fromArray(F, dy, dyOff + off3 + i);
+                FloatVector.fromArray(F, s1, p).add(g0).add(g1).add(g2).add(g3).intoArray(s1, p);
+                FloatVector.fromArray(F, s2, p)
+                        .add(g0.mul(FloatVector.fromArray(F, x, xOff + off0 + i).sub(h)))
+                        .add(g1.mul(FloatVector.fromArray(F, x, xOff + off1 + i).sub(h)))
+                        .add(g2.mul(FloatVector.fromArray(F, x, xOff + off2 + i).sub(h)))
+                        .add(g3.mul(FloatVector.fromArray(F, x, xOff + off3 + i).sub(h))).intoArray(s2, p);
+            }
+        }
+        for (; r < rows; r++) {
+            int off = r * n;
+            for (int i = blocks; i < bound; i += F.length()) {
                 int p = pOff + i;
                 FloatVector g = FloatVector.fromArray(F, dy, dyOff + off + i);
                 FloatVector diff = FloatVector.fromArray(F, x, xOff + off + i).sub(FloatVector.fromArray(F, center, p));
                 FloatVector.fromArray(F, s1, p).add(g).intoArray(s1, p);
                 FloatVector.fromArray(F, s2, p).add(g.mul(diff)).intoArray(s2, p);
             }
-            for (; i < n; i++) {
+        }
+        for (r = 0; r < rows; r++) {
+            for (int i = bound, off = r * n; i < n; i++) {
                 float g = dy[dyOff + off + i];
                 s1[pOff + i] += g;
                 s2[pOff + i] += g * (x[xOff + off + i] - center[pOff + i]);
