@@ -83,9 +83,16 @@ def load_jmh(paths):
         key, units = MODEL[method]
         n, shape = elements(r.get("params", {}))
         pm = r["primaryMetric"]
-        ms = to_ms(pm["score"], pm["scoreUnit"])
-        e = pm.get("scoreError")
-        err = to_ms(e, pm["scoreUnit"]) if isinstance(e, (int, float)) and e == e else None   # "NaN" with one iteration
+        if r.get("mode") == "sample":
+            # the median call, as tools/bench_pytorch.py reports PyTorch's; ± is p90 − median
+            # (a mean would carry the machine's stalls and collections into one side only)
+            pct = pm["scorePercentiles"]
+            ms = to_ms(pct["50.0"], pm["scoreUnit"])
+            err = to_ms(pct["90.0"] - pct["50.0"], pm["scoreUnit"])
+        else:
+            ms = to_ms(pm["score"], pm["scoreUnit"])
+            e = pm.get("scoreError")
+            err = to_ms(e, pm["scoreUnit"]) if isinstance(e, (int, float)) and e == e else None   # "NaN" with one iteration
         jmh_threads = r.get("threads", 1)   # JMH's own threads (MemoryBench2T: each copies its arrays)
         threads = int(r.get("params", {}).get("threads", jmh_threads)) if "shape" in r.get("params", {}) else jmh_threads
         nbytes = units * n * 4 * jmh_threads if units else None
@@ -175,7 +182,11 @@ def main():
                   + (f", {ref2:.1f} GB/s on 2 (two threads each copying 64 MiB).\n" if ref2 else ".\n"))
     out.write("% machine copy = GB/s / the copy figure above at the row's thread count (1T or 2T); % same copy = GB/s / the "
               "copy of a tensor of the row's shape on the row's threads (CopyBench), where measured.\n")
-    out.write("ratio = norm4j ms / PyTorch ms on the same number of threads (< 1: norm4j faster).\n\n")
+    out.write("ratio = norm4j ms / PyTorch ms on the same number of threads (< 1: norm4j faster).\n")
+    if any(r.get("mode") == "sample" for r in raw):
+        out.write("ms: the median call on both sides (JMH sample mode; bench_pytorch.py's median); ± = 90th percentile − median. "
+                  "Results of earlier runs in JMH's average mode give their mean and its error instead.\n")
+    out.write("\n")
 
     # ---- kernels ----
     has_alloc = any(r["alloc"] is not None for r in rows.values())

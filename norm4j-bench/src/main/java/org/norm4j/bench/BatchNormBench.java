@@ -29,7 +29,7 @@ import org.openjdk.jmh.infra.Blackhole;
  */
 @SuppressWarnings("try")   // the noGrad() scope is used for its effect only
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class BatchNormBench {

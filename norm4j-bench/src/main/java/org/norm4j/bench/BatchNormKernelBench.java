@@ -24,7 +24,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * the kernel accumulates, dx += …, so it also reads dx: 4·N·4 actually moved).
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class BatchNormKernelBench {

@@ -21,7 +21,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * model's bytes as fast as a copy of its input does. Byte model 2·N·4 (STREAM's count).
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class CopyBench {

@@ -25,7 +25,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * 1024 MiB are far beyond any cache. {@link AllocateBench} measures a fresh output.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class MemoryBench {

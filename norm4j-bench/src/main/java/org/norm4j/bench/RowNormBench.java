@@ -22,7 +22,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * parameters. Byte model: forward 2·N·4, forward+backward 5·N·4.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class RowNormBench {
