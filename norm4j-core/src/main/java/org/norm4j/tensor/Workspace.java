@@ -5,6 +5,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.function.ToIntFunction;
 
 /**
  * Array reuse across training steps. A training step allocates the same large arrays every time
@@ -30,11 +33,49 @@ public final class Workspace {
     /** {@code -Dnorm4j.workspace=false}: every call allocates (for comparisons). */
     private static final boolean ENABLED = !"false".equals(System.getProperty("norm4j.workspace"));
 
-    private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
-    private final List<float[]> lent = new ArrayList<>();
-    private final Map<Integer, ArrayDeque<double[]>> freeDoubles = new HashMap<>();
-    private final List<double[]> lentDoubles = new ArrayList<>();
+    private final Pool<float[]> floats = new Pool<>(float[]::new, a -> a.length, Float.BYTES);
+    private final Pool<double[]> doubles = new Pool<>(double[]::new, a -> a.length, Double.BYTES);
     private int depth;
+
+    /** One element type's arrays: those free for the next step, by length, and those lent since the outermost scope opened. */
+    private static final class Pool<A> {
+        private final Map<Integer, ArrayDeque<A>> free = new HashMap<>();
+        private final List<A> lent = new ArrayList<>();
+        private final IntFunction<A> make;
+        private final ToIntFunction<A> length;
+        private final int bytesPerElement;
+
+        Pool(IntFunction<A> make, ToIntFunction<A> length, int bytesPerElement) {
+            this.make = make;
+            this.length = length;
+            this.bytesPerElement = bytesPerElement;
+        }
+
+        A take(int n) {
+            ArrayDeque<A> q = free.get(n);
+            A a = q == null || q.isEmpty() ? null : q.pop();
+            if (a == null) a = make.apply(n);   // the first step of a shape: fresh, and lent from now on
+            lent.add(a);
+            return a;
+        }
+
+        /**
+         * The pool becomes exactly this step's arrays: sizes the step did not use (a shorter last
+         * batch, an earlier shape) are dropped, so it never holds more than one step.
+         */
+        void recycle() {
+            free.clear();
+            for (A a : lent) free.computeIfAbsent(length.applyAsInt(a), k -> new ArrayDeque<>()).push(a);
+            lent.clear();
+        }
+
+        long bytes() {
+            long elements = 0;
+            for (ArrayDeque<A> q : free.values()) for (A a : q) elements += length.applyAsInt(a);
+            for (A a : lent) elements += length.applyAsInt(a);
+            return elements * bytesPerElement;
+        }
+    }
 
     private Workspace() {}
 
@@ -59,21 +100,15 @@ public final class Workspace {
             if (closed) return;
             closed = true;
             if (--w.depth == 0) {
-                // the pool becomes exactly this step's arrays: sizes the step did not use (a shorter
-                // last batch, an earlier shape) are dropped, so it never holds more than one step
-                w.free.clear();
-                for (float[] a : w.lent) w.free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).push(a);
-                w.lent.clear();
-                w.freeDoubles.clear();
-                for (double[] a : w.lentDoubles) w.freeDoubles.computeIfAbsent(a.length, k -> new ArrayDeque<>()).push(a);
-                w.lentDoubles.clear();
+                w.floats.recycle();
+                w.doubles.recycle();
             }
         }
     }
 
     /** n floats, all 0. */
     public static float[] zeroed(int n) {
-        float[] a = take(n);
+        float[] a = take(w -> w.floats, n, MIN_FLOATS);
         if (a == null) return new float[n];
         org.norm4j.kernels.Parallel.forRange(n, 1 << 16, (lo, hi) -> java.util.Arrays.fill(a, lo, hi, 0f));
         return a;
@@ -81,7 +116,7 @@ public final class Workspace {
 
     /** n floats with unspecified contents, for a caller that writes every one before reading any. */
     public static float[] uninitialized(int n) {
-        float[] a = take(n);
+        float[] a = take(w -> w.floats, n, MIN_FLOATS);
         return a == null ? new float[n] : a;
     }
 
@@ -90,25 +125,17 @@ public final class Workspace {
      * pooled from {@value #MIN_FLOATS} / 2 doubles up (the same bytes as the float threshold).
      */
     public static double[] zeroedDoubles(int n) {
-        Workspace w = CURRENT.get();
-        if (n < MIN_FLOATS / 2 || !ENABLED || w.depth == 0) return new double[n];
-        ArrayDeque<double[]> q = w.freeDoubles.get(n);
-        double[] a = q == null || q.isEmpty() ? null : q.pop();
-        if (a == null) a = new double[n];
-        else java.util.Arrays.fill(a, 0);
-        w.lentDoubles.add(a);
+        double[] a = take(w -> w.doubles, n, MIN_FLOATS / 2);
+        if (a == null) return new double[n];
+        java.util.Arrays.fill(a, 0);
         return a;
     }
 
-    private static float[] take(int n) {
-        if (n < MIN_FLOATS || !ENABLED) return null;
+    /** An array of n from this thread's pool, or null where the caller allocates (small, disabled, no scope). */
+    private static <A> A take(Function<Workspace, Pool<A>> pool, int n, int min) {
+        if (n < min || !ENABLED) return null;
         Workspace w = CURRENT.get();
-        if (w.depth == 0) return null;
-        ArrayDeque<float[]> q = w.free.get(n);
-        float[] a = q == null || q.isEmpty() ? null : q.pop();
-        if (a == null) a = new float[n];   // the first step of a shape: fresh, and lent from now on
-        w.lent.add(a);
-        return a;
+        return w.depth == 0 ? null : pool.apply(w).take(n);
     }
 
     /**
@@ -117,18 +144,13 @@ public final class Workspace {
      */
     public static long heldBytes() {
         Workspace w = CURRENT.get();
-        long b = 0;
-        for (ArrayDeque<float[]> q : w.free.values()) for (float[] a : q) b += 4L * a.length;
-        for (float[] a : w.lent) b += 4L * a.length;
-        for (ArrayDeque<double[]> q : w.freeDoubles.values()) for (double[] a : q) b += 8L * a.length;
-        for (double[] a : w.lentDoubles) b += 8L * a.length;
-        return b;
+        return w.floats.bytes() + w.doubles.bytes();
     }
 
     /** Forgets this thread's pooled arrays (their memory goes back to the garbage collector). */
     public static void clear() {
         Workspace w = CURRENT.get();
-        w.free.clear();
-        w.freeDoubles.clear();
+        w.floats.free.clear();
+        w.doubles.free.clear();
     }
 }
