@@ -21,8 +21,9 @@ import org.openjdk.jmh.infra.Blackhole;
  * running-average update, nothing recorded), inference forward (running statistics), and training
  * forward + backward ({@code y.backward(dy)} into a leaf input, gamma and beta). Each call runs
  * in a {@code Workspace} scope as a training step does (its output and gradients reuse the previous
- * call's arrays); the gradient of the leaf input accumulates into one buffer allocated at the first
- * call. On 1 and 2 of norm4j's threads.
+ * call's arrays); the gradients are cleared before each call, as the PyTorch side sets them to
+ * None, so the leaf input's gradient is assigned into the storage kept from the first call. On 1
+ * and 2 of norm4j's threads.
  *
  * <p>Byte model (docs/benchmarks.md): forward 2·N·4 (read x, write y), forward+backward 5·N·4
  * (and read dy, read x, write dx).

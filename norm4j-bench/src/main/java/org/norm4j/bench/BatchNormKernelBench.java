@@ -20,8 +20,10 @@ import org.openjdk.jmh.infra.Blackhole;
  * parameters are computed as {@code ChannelNorm} does (the per-channel arithmetic is negligible).
  *
  * <p>Byte model: {@code stats} 1·N·4 (read x), {@code apply} 2·N·4 (read x, write y),
- * {@code trainForward} 2·N·4 (statistics then apply), {@code backward} 3·N·4 (read dy and x, write dx;
- * the kernel accumulates, dx += …, so it also reads dx: 4·N·4 actually moved).
+ * {@code trainForward} 2·N·4 (statistics then apply), {@code backward} 3·N·4 (read dy and x, write dx)
+ * for the dx pass; the sums before it read dy and x once more (5·N·4 actually moved). dx is assigned,
+ * as BatchNorm's backward writes the gradient of an input computed by another op (a convolution's
+ * output in a network) or of a leaf whose gradient is None.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -110,7 +112,7 @@ public class BatchNormKernelBench {
         java.util.Arrays.fill(sumDy, 0);
         java.util.Arrays.fill(sumDyXc, 0);
         Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, 0, x, 0, a, c, b, center, 0);
-        Normalization.backwardChannels(dx, 0, dy, 0, x, 0, a, c, b, coefDy, coefX, center, coefK, 0);
+        Normalization.backwardChannels(dx, 0, dy, 0, x, 0, a, c, b, coefDy, coefX, center, coefK, 0, true);
         bh.consume(dx);
     }
 }

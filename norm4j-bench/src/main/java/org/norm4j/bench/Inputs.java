@@ -56,7 +56,9 @@ final class Inputs {
     /**
      * What every normalization benchmark feeds its layer: x (seed 1, mean 0.5), the same values as
      * a leaf that requires grad, and dy (seed 2, mean 0); forward runs under {@code noGrad},
-     * forward + backward into the leaf and the layer's parameters. Both run in a
+     * forward + backward into the leaf and the layer's parameters, their gradients cleared before
+     * each call ({@code Tensor.clearGrad}) as tools/bench_pytorch.py sets PyTorch's to None: the
+     * backward writes dx, it does not add to the previous call's. Both run in a
      * {@link org.norm4j.tensor.Workspace} scope, as {@code Trainer} runs a step: the outputs and
      * gradients reuse the previous call's arrays, so the figure is the kernels' and not the
      * allocator's (a call outside a scope also pays a fresh output: AllocateBench).
@@ -81,6 +83,8 @@ final class Inputs {
         }
 
         void forwardBackward(org.norm4j.nn.Module m, org.openjdk.jmh.infra.Blackhole bh) {
+            xGrad.clearGrad();
+            for (org.norm4j.nn.Parameter p : m.parameters()) p.clearGrad();
             try (var s = org.norm4j.tensor.Workspace.open()) {
                 Tensor y = m.forward(xGrad);
                 y.backward(dy);

@@ -26,7 +26,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * Where a LeNet-BN training step spends its time, layer by layer: forward + backward of layer
  * {@code layer} of {@link LeNet#build} (the d2l recipe, PyTorch convention, training mode) on the
  * activation a batch of 256 random images produces there, the input a leaf that requires grad
- * (except layer 0's images, as in training).
+ * (except layer 0's images, as in training), its gradient and the layer's cleared before each call.
  * tools/bench_pytorch.py times the same layers of d2l's {@code lenet_bn()}, so the report shows
  * per-layer ratios. No byte model: these are not all memory-bound.
  */
@@ -72,6 +72,8 @@ public class LeNetBench {
 
     @Benchmark
     public void forwardBackward(Blackhole bh) {
+        x.clearGrad();   // as the PyTorch side sets x.grad and the parameters' grads to None
+        for (org.norm4j.nn.Parameter p : module.parameters()) p.clearGrad();
         Tensor y = module.forward(x);
         y.backward(dy);
         bh.consume(y);

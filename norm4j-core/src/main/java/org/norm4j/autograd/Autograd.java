@@ -87,8 +87,9 @@ public final class Autograd {
             for (int k = 0; k < node.inputs.length; k++) {
                 Tensor in = node.inputs[k];
                 if (in == null || !in.requiresGrad()) continue;
-                if (in.isLeaf()) {
-                    dInputs[k] = in.gradBuffer();
+                if (in.isLeaf()) {   // a gradient that is None is assigned, as a fresh buffer is
+                    fresh[k] = assigning && in.gradIsNone() && onlyOnce(node.inputs, k);
+                    dInputs[k] = fresh[k] ? in.gradBufferToAssign() : in.gradBuffer();
                     continue;
                 }
                 float[] g = grads.get(in);

@@ -37,7 +37,8 @@ public final class Node {
      * A backward that can also assign. {@code fresh[k]} says dInputs[k] is a buffer made for this
      * call whose contents are garbage: the op writes every element of it (=) instead of adding
      * (+=), which spares the zeroing of the buffer and a read of it. A buffer another op has
-     * already written into, or a leaf's gradient, is never fresh.
+     * already written into is never fresh; a leaf's gradient is fresh only while it is None
+     * ({@link org.norm4j.tensor.Tensor#gradIsNone()}: before its first backward, or cleared).
      */
     @FunctionalInterface
     public interface Assigning extends Backward {

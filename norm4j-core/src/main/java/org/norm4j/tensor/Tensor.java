@@ -10,7 +10,8 @@ import org.norm4j.autograd.Node;
  * <p>Autograd: a tensor that {@link #requiresGrad()} accumulates its gradient ({@code +=}) into
  * {@link #grad()} when {@link #backward(Tensor)} is called on a tensor computed from it; the op
  * that produced a non-leaf tensor is its {@link #gradFn()}. Gradients accumulate until
- * {@link #zeroGrad()}, as in PyTorch.
+ * {@link #zeroGrad()} (PyTorch's {@code zero_grad(set_to_none=False)}) or {@link #clearGrad()}
+ * ({@code x.grad = None}), as in PyTorch.
  *
  * <p>This class is not thread-safe; concurrent reads of a tensor nobody writes are fine.
  */
@@ -19,6 +20,8 @@ public class Tensor {
     private final int[] shape;
     private boolean requiresGrad;
     private float[] grad;
+    /** The gradient is None ({@link #clearGrad()}) while {@code grad} keeps its storage for the next backward. */
+    private boolean gradCleared;
     private Node gradFn;
     private String name;
 
@@ -136,20 +139,50 @@ public class Tensor {
         return requiresGrad;
     }
 
-    /** The accumulated gradient, sharing storage with this tensor's gradient buffer; null before any. */
+    /** The accumulated gradient, sharing storage with this tensor's gradient buffer; null before any and after {@link #clearGrad()}. */
     public Tensor grad() {
-        return grad == null ? null : new Tensor(grad, shape);
+        return grad == null || gradCleared ? null : new Tensor(grad, shape);
     }
 
-    /** The gradient buffer, allocated (zeros) on first use; for the autograd engine. */
+    /** The gradient buffer to add into, allocated (zeros) on first use and zeroed after {@link #clearGrad()}; for the autograd engine. */
     public float[] gradBuffer() {
         if (grad == null) grad = new float[data.length];
+        else if (gradCleared) Arrays.fill(grad, 0f);
+        gradCleared = false;
+        return grad;
+    }
+
+    /** Whether the gradient is None: no backward has reached this tensor since it was created or {@link #clearGrad() cleared}. */
+    public boolean gradIsNone() {
+        return grad == null || gradCleared;
+    }
+
+    /**
+     * The gradient buffer for a backward that writes every element of it ({@code =}), when
+     * {@link #gradIsNone()}: the kept storage as it is (no zeroing), or a new one; for the autograd
+     * engine. The gradient is no longer None afterwards, so later backwards add into it.
+     */
+    public float[] gradBufferToAssign() {
+        if (!gradIsNone()) throw new IllegalStateException(describe() + ": the gradient holds values; add into gradBuffer() instead");
+        if (grad == null) grad = new float[data.length];
+        gradCleared = false;
         return grad;
     }
 
     /** Sets the gradient to zero (keeps the buffer), as {@code optimizer.zero_grad(set_to_none=False)}. */
     public void zeroGrad() {
-        if (grad != null) Arrays.fill(grad, 0f);
+        if (grad != null && !gradCleared) Arrays.fill(grad, 0f);
+    }
+
+    /**
+     * Sets the gradient to None, as PyTorch's {@code x.grad = None} ({@code zero_grad(set_to_none=True)}):
+     * {@link #grad()} is null until the next backward reaches this tensor, and that backward assigns
+     * its gradient instead of adding it to zeros (where its op can, {@link Node.Assigning}), into the
+     * storage kept from before: no zero fill, no read of the old values, no new allocation. A tensor
+     * obtained from {@link #grad()} earlier shares that storage and sees the new values then.
+     */
+    public void clearGrad() {
+        if (grad != null) gradCleared = true;
     }
 
     public Node gradFn() {

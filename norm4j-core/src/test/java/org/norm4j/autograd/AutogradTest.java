@@ -45,7 +45,7 @@ class AutogradTest {
      * An op that assigns ({@link Node.Assigning}) is told a gradient buffer is fresh only when it is
      * the first to write into it: of two ops reading one tensor, the one the walk reaches first
      * assigns and the other adds; an op reading the same tensor twice gets no fresh buffer; a leaf's
-     * gradient is never fresh. The gradients are the sums either way.
+     * gradient is fresh for the first op only, while it is None. The gradients are the sums either way.
      */
     @Test
     void onlyTheFirstGradientIntoATensorIsFresh() {
@@ -78,9 +78,94 @@ class AutogradTest {
         }, a, b, sq);
         root.backward(Tensor.of(new float[] {1, 10}, 2));
         java.util.Collections.sort(seen);
-        assertEquals(java.util.List.of("identity false", "identity false", "times2 false", "times2 true", "u·u false false"), seen);
+        assertEquals(java.util.List.of("identity false", "identity true", "times2 false", "times2 true", "u·u false false"), seen);
         // d root/dx = 2 + 2 (through t) + 2·u (through u): (6, 8) per unit of dy
         Check.close("sum of the paths", x.grad().toArray(), new double[] {6, 80}, 0, 0);
+    }
+
+    /**
+     * {@link Tensor#clearGrad()} is PyTorch's {@code x.grad = None}: grad() is null, zeroGrad()
+     * leaves it None, and the next backward gives the gradient of that backward alone, as a new
+     * tensor would get it: assigned into the kept storage by an op that assigns (a batch norm here:
+     * the same bits as a new tensor's; an op that records what the engine tells it sees a fresh
+     * buffer, and after zeroGrad() one to add to), added to zeros by one that does not, and added
+     * to by a second op reading the tensor. The optimizer skips a parameter whose gradient is None.
+     */
+    @Test
+    void aClearedGradientIsNoneUntilTheNextBackward() {
+        BatchNorm bn = BatchNorm.of(Convention.PYTORCH, 3);
+        float[] xs = {1, 5, -2, 0.5f, 3, 4, 2, -1, 7, 0, 1, 2};
+        Tensor dy = Tensor.of(new float[] {0.3f, -1, 2, 1, 0.5f, -0.25f, 4, 1, -3, 2, 2, 0.125f}, 4, 3);
+        Tensor fresh = Tensor.of(xs, 4, 3).requiresGrad(true);
+        bn.forward(fresh).backward(dy);
+        Tensor zeroed = Tensor.of(xs, 4, 3).requiresGrad(true);   // the adding path: zeros, then +=
+        bn.forward(zeroed).backward(dy);
+        zeroed.zeroGrad();
+        bn.forward(zeroed).backward(dy);
+        Check.close("a new tensor's gradient = zeros plus it", fresh.grad().toArray(), toDouble(zeroed.grad().toArray()), 0, 0);
+        Tensor x = Tensor.of(xs, 4, 3).requiresGrad(true);
+        bn.forward(x).backward(dy);
+        bn.forward(x).backward(dy);   // twice the gradient now
+        float[] storage = x.grad().data();
+        x.clearGrad();
+        assertNull(x.grad());
+        assertTrue(x.gradIsNone());
+        x.zeroGrad();
+        assertNull(x.grad(), "zeroGrad keeps a cleared gradient None");
+        bn.forward(x).backward(dy);
+        assertTrue(java.util.Arrays.equals(fresh.grad().toArray(), x.grad().toArray()), "assigned: a new tensor's gradient, bit for bit");
+        Check.close("assigned = zeros plus it", x.grad().toArray(), toDouble(zeroed.grad().toArray()), 0, 0);
+        assertTrue(storage == x.grad().data(), "the storage is kept");
+        bn.forward(x).backward(dy);
+        Check.close("then added to", x.grad().toArray(), twice(fresh.grad().toArray()), 1e-6, 1e-6);
+
+        x.clearGrad();   // an op that adds (the engine's own sum at a leaf root) sees zeros
+        x.backward(dy);
+        Check.close("a leaf root after clearGrad", x.grad().toArray(), toDouble(dy.toArray()), 0, 0);
+
+        x.clearGrad();   // two ops reading x: the first assigns, the second adds
+        Tensor y1 = bn.forward(x), y2 = bn.forward(x);
+        Tensor root = Tensor.wrap(new float[12], 4, 3);
+        Autograd.record(root, "sum", (dOut, d) -> {
+            for (int k = 0; k < 2; k++) for (int i = 0; i < 12; i++) d[k][i] += dOut[i];
+        }, y1, y2);
+        root.backward(dy);
+        Check.close("two ops into a cleared gradient", x.grad().toArray(), twice(fresh.grad().toArray()), 1e-6, 1e-6);
+
+        // the engine tells an assigning op so: fresh for a cleared gradient, not for a zeroed one
+        java.util.List<Boolean> told = new java.util.ArrayList<>();
+        Node.Assigning copy = (dOut, d, f) -> {
+            told.add(f[0]);
+            for (int i = 0; i < 12; i++) d[0][i] = (f[0] ? 0 : d[0][i]) + dOut[i];
+        };
+        x.clearGrad();
+        Tensor c1 = Tensor.wrap(new float[12], 4, 3);
+        Autograd.record(c1, "copy", copy, x);
+        c1.backward(dy);
+        x.zeroGrad();
+        Tensor c2 = Tensor.wrap(new float[12], 4, 3);
+        Autograd.record(c2, "copy", copy, x);
+        c2.backward(dy);
+        assertEquals(java.util.List.of(true, false), told);
+        Check.close("zeroed, then added", x.grad().toArray(), toDouble(dy.toArray()), 0, 0);
+
+        org.norm4j.nn.Parameter w = bn.weight();
+        float[] before = w.data().clone();
+        w.clearGrad();
+        new org.norm4j.optim.SGD(java.util.List.of(w), 0.1, 0.9, 0, 0.1, false).step();
+        assertTrue(java.util.Arrays.equals(before, w.data()), "a parameter whose gradient is None is skipped");
+    }
+
+    private static double[] twice(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) d[i] = 2.0 * v[i];
+        return d;
+    }
+
+    private static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) d[i] = v[i];
+        return d;
     }
 
     @Test
