@@ -18,7 +18,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * and the garbage collector's share (fresh pages, humongous regions).
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class AllocateBench {

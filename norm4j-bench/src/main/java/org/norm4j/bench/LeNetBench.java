@@ -32,7 +32,7 @@ import org.openjdk.jmh.infra.Blackhole;
  */
 @SuppressWarnings("try")   // the noGrad() scope is used for its effect only
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
+@BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
 public class LeNetBench {
@@ -86,7 +86,7 @@ public class LeNetBench {
      * and 2 of norm4j's threads (the per-layer benchmarks run on 1).
      */
     @State(Scope.Thread)
-    @BenchmarkMode(Mode.AverageTime)
+    @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
     @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-Xmx8g"})
     public static class Step {
