@@ -88,13 +88,13 @@ public final class Autograd {
                 Tensor in = node.inputs[k];
                 if (in == null || !in.requiresGrad()) continue;
                 if (in.isLeaf()) {   // a gradient that is None is assigned, as a fresh buffer is
-                    fresh[k] = assigning && in.gradIsNone() && onlyOnce(node.inputs, k);
+                    fresh[k] = assigning && k == 0 && in.gradIsNone() && onlyOnce(node.inputs, k);
                     dInputs[k] = fresh[k] ? in.gradBufferToAssign() : in.gradBuffer();
                     continue;
                 }
                 float[] g = grads.get(in);
                 if (g == null) {   // the first gradient into this tensor: an op that assigns needs no zeros
-                    fresh[k] = assigning && onlyOnce(node.inputs, k);
+                    fresh[k] = assigning && k == 0 && onlyOnce(node.inputs, k);
                     g = fresh[k] ? Workspace.uninitialized(in.size()) : Workspace.zeroed(in.size());
                     grads.put(in, g);
                 }

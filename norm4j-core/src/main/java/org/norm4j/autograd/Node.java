@@ -39,6 +39,8 @@ public final class Node {
      * (+=), which spares the zeroing of the buffer and a read of it. A buffer another op has
      * already written into is never fresh; a leaf's gradient is fresh only while it is None
      * ({@link org.norm4j.tensor.Tensor#gradIsNone()}: before its first backward, or cleared).
+     * Only the first input (the data: x of a layer) is ever fresh; the others (weights, biases,
+     * a norm's gamma and beta) are always added into, zeros where nothing was there before.
      */
     @FunctionalInterface
     public interface Assigning extends Backward {

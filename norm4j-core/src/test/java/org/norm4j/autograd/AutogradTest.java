@@ -156,6 +156,69 @@ class AutogradTest {
         assertTrue(java.util.Arrays.equals(before, w.data()), "a parameter whose gradient is None is skipped");
     }
 
+    /**
+     * Only an op's first input gets a fresh buffer: a weight's gradient is added into, zeros where
+     * it was None or not computed before. A cleared weight gradient holds exactly the new gradient
+     * (not the old one plus it), and a weight computed by another op (a reshape of a leaf here)
+     * gets zeros to add into, not an uninitialized buffer: dW = dyᵀ·x, by hand.
+     */
+    @Test
+    void weightGradientsAreAddedIntoZeros() {
+        Tensor x = Tensor.of(new float[] {1, 2, 3, -1, 0.5f, 2}, 2, 3);
+        Tensor dy = Tensor.of(new float[] {1, -2, 0.5f, 3}, 2, 2);
+        double[] dW = {1 * 1 + 0.5 * -1, 1 * 2 + 0.5 * 0.5, 1 * 3 + 0.5 * 2, -2 * 1 + 3 * -1, -2 * 2 + 3 * 0.5, -2 * 3 + 3 * 2};
+        Tensor w = Tensor.of(new float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, 2, 3).requiresGrad(true);
+        org.norm4j.ops.Dense.forward(x, w, null).backward(dy);
+        org.norm4j.ops.Dense.forward(x, w, null).backward(dy);
+        w.clearGrad();
+        org.norm4j.ops.Dense.forward(x, w, null).backward(dy);
+        Check.close("a cleared weight gradient", w.grad().toArray(), dW, 1e-6, 1e-6);
+
+        Tensor flat = Tensor.of(new float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, 6).requiresGrad(true);
+        for (int rep = 0; rep < 3; rep++) {   // the workspace's recycled arrays are not zeros
+            try (var s = org.norm4j.tensor.Workspace.open()) {
+                flat.clearGrad();
+                Tensor wNonLeaf = org.norm4j.ops.Pointwise.reshape(flat, 2, 3);
+                org.norm4j.ops.Dense.forward(x, wNonLeaf, null).backward(dy);
+                Check.close("a weight computed by an op", flat.grad().toArray(), dW, 1e-6, 1e-6);
+            }
+        }
+    }
+
+    /**
+     * Every op that assigns its input's gradient writes all of it: a cleared gradient whose kept
+     * storage holds NaN comes out as the gradient added into zeros (zeroGrad), for convolutions on
+     * each of their paths (direct, lanes, im2col with stride 2 and padding), pooling, the norms,
+     * an activation, a linear layer and a reshape.
+     */
+    @Test
+    void aClearedGradientIsWrittenWhole() {
+        org.norm4j.tensor.Rng rng = new org.norm4j.tensor.Rng(5);
+        java.util.List<org.norm4j.nn.Module> layers = java.util.List.of(
+                new org.norm4j.nn.Conv2d(3, 6, 5), new org.norm4j.nn.Conv2d(3, 16, 5), new org.norm4j.nn.Conv2d(3, 4, 3, 2, 1),
+                new org.norm4j.nn.MaxPool2d(2), new org.norm4j.nn.AvgPool2d(2), new org.norm4j.nn.AvgPool2d(3, 2, 1),
+                BatchNorm.of(Convention.PYTORCH, 3), new LayerNorm(3, 12, 12), new org.norm4j.nn.Sigmoid(), new org.norm4j.nn.Flatten());
+        for (int rep = 0; rep < 2; rep++) {
+            for (org.norm4j.nn.Module m : layers) {
+                float[] xs = new float[32 * 3 * 12 * 12];
+                for (int i = 0; i < xs.length; i++) xs[i] = (float) rng.normal();
+                Tensor zeroed = Tensor.of(xs, 32, 3, 12, 12).requiresGrad(true), cleared = Tensor.of(xs, 32, 3, 12, 12).requiresGrad(true);
+                Tensor y = m.forward(zeroed);
+                float[] dys = new float[y.size()];
+                for (int i = 0; i < dys.length; i++) dys[i] = (float) rng.normal();
+                Tensor dy = Tensor.wrap(dys, y.shape());
+                y.backward(dy);
+                zeroed.zeroGrad();
+                m.forward(zeroed).backward(dy);
+                m.forward(cleared).backward(dy);
+                java.util.Arrays.fill(cleared.grad().data(), Float.NaN);
+                cleared.clearGrad();
+                m.forward(cleared).backward(dy);
+                Check.close(m + " into a cleared gradient", cleared.grad().toArray(), toDouble(zeroed.grad().toArray()), 0, 0);
+            }
+        }
+    }
+
     private static double[] twice(float[] v) {
         double[] d = new double[v.length];
         for (int i = 0; i < v.length; i++) d[i] = 2.0 * v[i];
