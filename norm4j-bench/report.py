@@ -6,7 +6,8 @@ given tools/bench_pytorch.py's JSON). Standard library only; bin/bench calls it.
 
   python3 norm4j-bench/report.py --jmh jmh-*.json [--scalar jmh-scalar-*.json] [--pytorch pytorch-*.json] [--env env.txt]
 """
-import argparse, json, sys
+import argparse
+import re, json, sys
 
 # benchmark method -> (key shared with tools/bench_pytorch.py, bytes per call in units of N·4)
 # The byte model (docs/benchmarks.md): what the operation necessarily moves, each tensor once.
@@ -129,7 +130,7 @@ def fmt_ms(ms):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--jmh", nargs="+", required=True, help="JMH JSON files (-rf json), later ones override")
+    ap.add_argument("--jmh", nargs="+", default=[], help="JMH JSON files (-rf json), later ones override")
     ap.add_argument("--scalar", nargs="+", default=None, help="JMH JSON of the same benchmarks with -Dnorm4j.scalar=true")
     ap.add_argument("--pytorch", nargs="+", default=None, help="tools/bench_pytorch.py --json outputs")
     ap.add_argument("--env", default=None, help="a text file printed as the header")
@@ -255,24 +256,28 @@ def main():
 
     # ---- LeNet epochs ----
     if a.epochs:
-        secs = {}
-        for path in a.epochs:
+        secs = {}   # (who, threads) -> one list of seconds per run (bin/bench --lenet-repeats: -rK files)
+        for path in sorted(a.epochs):
             base = path.rsplit("/", 1)[-1][len("epochs-"):-len(".csv")]
+            if re.search(r"-r\d+$", base):
+                base = base.rsplit("-", 1)[0]
             who, threads = base.rsplit("-", 1)
             with open(path) as f:
                 lines = [l.strip().split(",") for l in f if l.strip()]
             col = lines[0].index("seconds")
-            secs[(who, int(threads))] = [float(l[col]) for l in lines[1:]]
+            secs.setdefault((who, int(threads)), []).append([float(l[col]) for l in lines[1:]])
+        runs = max(len(v) for v in secs.values())
         out.write("\nOne epoch of the d2l LeNet-BN recipe (60 000 images, batch 256), seconds: median of epochs 2..N "
-                  "(epoch 1 in brackets); threads = `norm4j train --threads` (OpenBLAS at 1), torch.set_num_threads for PyTorch:\n\n")
+                  + (f"of {runs} runs per side, norm4j's and PyTorch's alternating " if runs > 1 else "")
+                  + "(epoch 1 in brackets); threads = `norm4j train --threads` (OpenBLAS at 1), torch.set_num_threads for PyTorch:\n\n")
         out.write("| threads | norm4j s | PyTorch s | ratio norm4j / PyTorch |\n|---|---|---|---|\n")
         for t in sorted({k[1] for k in secs}):
             n, p = secs.get(("norm4j", t)), secs.get(("pytorch", t))
 
-            def med(v):
-                rest = sorted(v[1:]) or v
+            def med(rs):
+                rest = sorted(x for r in rs for x in (r[1:] or r))
                 return rest[len(rest) // 2] if len(rest) % 2 else (rest[len(rest) // 2 - 1] + rest[len(rest) // 2]) / 2
-            cell = lambda v: f"{med(v):.2f} ({v[0]:.2f})" if v else "–"
+            cell = lambda rs: f"{med(rs):.2f} ({', '.join(f'{r[0]:.2f}' for r in rs)})" if rs else "–"
             ratio = f"**{med(n) / med(p):.2f}**" if n and p else "–"
             out.write(f"| {t} | {cell(n)} | {cell(p)} | {ratio} |\n")
 
