@@ -26,6 +26,7 @@ class PoolLoopsTest {
     private static final int[][] PLANES = {
         {2, 2}, {3, 3}, {4, 4}, {2, 34}, {6, 10}, {8, 8}, {8, 9}, {9, 8}, {10, 10}, {11, 13}, {12, 12}, {28, 28}, {29, 27}, {1, 6}, {6, 1},
         {4, 64}, {6, 32}, {8, 16}, {5, 18}, {4, 30}, {16, 16}, {14, 14}, {30, 30}, {2, 16}, {4, 17}, {3, 40},
+        {16, 8}, {12, 8}, {17, 8}, {6, 4}, {16, 4},   // rows of half a vector (8 floats on AVX-512, 4 on AVX2): row pairs four at a time
     };
     /** Floats after the plane in each array: none (a load past the plane would leave the array), and more than a vector. */
     private static final int[] SLACK = {0, 20};
