@@ -6,8 +6,7 @@ given tools/bench_pytorch.py's JSON). Standard library only; bin/bench calls it.
 
   python3 norm4j-bench/report.py --jmh jmh-*.json [--scalar jmh-scalar-*.json] [--pytorch pytorch-*.json] [--env env.txt]
 """
-import argparse
-import re, json, sys
+import argparse, json, re, sys
 
 # benchmark method -> (key shared with tools/bench_pytorch.py, bytes per call in units of N·4)
 # The byte model (docs/benchmarks.md): what the operation necessarily moves, each tensor once.

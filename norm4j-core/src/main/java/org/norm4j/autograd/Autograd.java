@@ -87,14 +87,15 @@ public final class Autograd {
             for (int k = 0; k < node.inputs.length; k++) {
                 Tensor in = node.inputs[k];
                 if (in == null || !in.requiresGrad()) continue;
+                boolean assignable = assigning && k == 0 && onlyOnce(node.inputs, k);   // Node.Assigning: the data input only
                 if (in.isLeaf()) {   // a gradient that is None is assigned, as a fresh buffer is
-                    fresh[k] = assigning && k == 0 && in.gradIsNone() && onlyOnce(node.inputs, k);
+                    fresh[k] = assignable && in.gradIsNone();
                     dInputs[k] = fresh[k] ? in.gradBufferToAssign() : in.gradBuffer();
                     continue;
                 }
                 float[] g = grads.get(in);
                 if (g == null) {   // the first gradient into this tensor: an op that assigns needs no zeros
-                    fresh[k] = assigning && k == 0 && onlyOnce(node.inputs, k);
+                    fresh[k] = assignable;
                     g = fresh[k] ? Workspace.uninitialized(in.size()) : Workspace.zeroed(in.size());
                     grads.put(in, g);
                 }

@@ -141,7 +141,7 @@ public class Tensor {
 
     /** The accumulated gradient, sharing storage with this tensor's gradient buffer; null before any and after {@link #clearGrad()}. */
     public Tensor grad() {
-        return grad == null || gradCleared ? null : new Tensor(grad, shape);
+        return gradIsNone() ? null : new Tensor(grad, shape);
     }
 
     /** The gradient buffer to add into, allocated (zeros) on first use and zeroed after {@link #clearGrad()}; for the autograd engine. */

@@ -574,6 +574,12 @@ public final class VectorLoops implements Loops {
         return VectorMask.fromLong(F, ((1L << q) - 1) << (k * q));
     }
 
+    /** Lanes k: 0 + y[t + k] + y[t + k + 1] + y[t + w + k] + y[t + w + k + 1]. */
+    private static FloatVector pairSums(FloatVector zero, float[] y, int t, int w) {
+        return zero.add(FloatVector.fromArray(F, y, t)).add(FloatVector.fromArray(F, y, t + 1))
+                .add(FloatVector.fromArray(F, y, t + w)).add(FloatVector.fromArray(F, y, t + w + 1));
+    }
+
     /**
      * {@link #avgPool2x2} of rows of w = L/2 floats, where one vector holds a row pair: for the pair
      * at t, the lanes k of 0 + y[t + k] + y[t + k + 1] + y[t + w + k] + y[t + w + k + 1] hold the
@@ -584,12 +590,6 @@ public final class VectorLoops implements Loops {
      * thread, AMD Zen 4; the scalar rows before). Shuffles held in an array instead of constants
      * were slower than the scalar loop (0.228 ms).
      */
-    /** Lanes k: 0 + y[t + k] + y[t + k + 1] + y[t + w + k] + y[t + w + k + 1]. */
-    private static FloatVector pairSums(FloatVector zero, float[] y, int t, int w) {
-        return zero.add(FloatVector.fromArray(F, y, t)).add(FloatVector.fromArray(F, y, t + 1))
-                .add(FloatVector.fromArray(F, y, t + w)).add(FloatVector.fromArray(F, y, t + w + 1));
-    }
-
     private static void avgPool2x2HalfRows(float[] p, int pOff, float[] y, int yOff, int oh, int w) {
         int ow = w / 2, r = 0;
         FloatVector zero = FloatVector.zero(F);
@@ -626,7 +626,7 @@ public final class VectorLoops implements Loops {
         }
         FloatVector zero = FloatVector.zero(F);
         for (int r = 0; r < oh; r++) {
-            int top = yOff + 2 * r * w, bot = top + w, out = pOff + r * ow;
+            int top = yOff + 2 * r * w, out = pOff + r * ow;
             // the last row (and, in planes of short rows, the rows whose vector would write past the plane)
             if (r == oh - 1 || (ow < vl && r * ow + vl > outs)) {
                 ScalarLoops.avgPool2x2Row(p, out, y, top, w, ow);
@@ -634,11 +634,8 @@ public final class VectorLoops implements Loops {
             }
             for (int j = 0; ; j += vl) {
                 if (ow >= vl && j > ow - vl) j = ow - vl;
-                int t = top + 2 * j, b = bot + 2 * j;
-                FloatVector lo = zero.add(FloatVector.fromArray(F, y, t)).add(FloatVector.fromArray(F, y, t + 1))
-                        .add(FloatVector.fromArray(F, y, b)).add(FloatVector.fromArray(F, y, b + 1));
-                FloatVector hi = zero.add(FloatVector.fromArray(F, y, t + vl)).add(FloatVector.fromArray(F, y, t + vl + 1))
-                        .add(FloatVector.fromArray(F, y, b + vl)).add(FloatVector.fromArray(F, y, b + vl + 1));
+                int t = top + 2 * j;
+                FloatVector lo = pairSums(zero, y, t, w), hi = pairSums(zero, y, t + vl, w);
                 lo.rearrange(EVEN_LO).blend(hi.rearrange(EVEN_HI), HIGH_HALF).mul(0.25f).intoArray(p, out + j);
                 if (ow < vl || j == ow - vl) break;
             }
