@@ -1,6 +1,8 @@
 package org.norm4j.kernels.vector;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.norm4j.kernels.DirectConv.Shape;
 import org.norm4j.kernels.LaneConv;
@@ -117,21 +119,27 @@ public final class VectorLaneConv implements LaneConv {
     }
 
     /** xT of the n images from i0 (n ≤ VL; missing lanes zero). */
-    private static void inputToLanes(float[] xT, float[] x, int i0, int n, Shape s, Geo g) {
+    private static void inputToLanes(float[] xT, float[] x, int i0, int n, Shape s, Geo g, float[] tmp) {
         int hw = s.h() * s.w(), size = g.xtSize(s), plane = g.ph * g.pw * VL;
         if (s.pH() != 0 || s.pW() != 0 || n < VL) java.util.Arrays.fill(xT, 0, size, 0f);
         else java.util.Arrays.fill(xT, s.cin() * plane, size, 0f);
-        for (int ci = 0; ci < s.cin(); ci++) toLanes(xT, ci * plane, g.inPos, x, (i0 * s.cin() + ci) * hw, hw, n, g.inIdx);
+        for (int ci = 0; ci < s.cin(); ci++) toLanes(xT, ci * plane, g.inPos, x, (i0 * s.cin() + ci) * hw, hw, n, g.inIdx, tmp);
     }
 
     /**
      * One plane of n images (n ≤ VL, planes idx[j] apart from src + sOff) into the lanes:
-     * lanes[lOff + pos[p] + j] = src[sOff + idx[j] + p]. A full group reads each position's lanes
-     * with one gather across the images and stores them whole; scattering into the lanes instead,
-     * one image at a time, measured slower (LeNet's conv2 dW with dy's transpose: 1.27 → 1.71 ms).
+     * lanes[lOff + pos[p] + j] = src[sOff + idx[j] + p]. A full group of 16 lanes goes 16 positions
+     * at a time through {@link #transpose16}; the positions left over (and other lane counts) read
+     * each position's lanes with one gather across the images. Both store whole vectors; scattering
+     * into the lanes one image at a time measured slower (LeNet's conv2 dW with dy's transpose:
+     * 1.27 → 1.71 ms).
      */
-    private static void toLanes(float[] lanes, int lOff, int[] pos, float[] src, int sOff, int n, int count, int[] idx) {
-        for (int p = 0; p < n; p++) {
+    private static void toLanes(float[] lanes, int lOff, int[] pos, float[] src, int sOff, int n, int count, int[] idx, float[] tmp) {
+        int p = 0;
+        if (count == VL && TRANSPOSE16) {
+            for (; p + VL <= n; p += VL) transpose16(src, sOff + p, idx, 0, lanes, lOff, pos, p, tmp);
+        }
+        for (; p < n; p++) {
             int d = lOff + pos[p];
             if (count == VL) {
                 FloatVector.fromArray(F, src, sOff + p, idx, 0).intoArray(lanes, d);
@@ -142,12 +150,12 @@ public final class VectorLaneConv implements LaneConv {
     }
 
     /**
-     * Image j's plane out of its lane: dst[dOff + p] = lanes[lOff + pos[p]] + add, or += that when
-     * {@code accumulate}. Reads a vector of positions with one gather (a vector apart: no
-     * aliasing) and writes it contiguously.
+     * Positions p0 ≤ p &lt; n of image j's plane out of its lane: dst[dOff + p] = lanes[lOff + pos[p]] + add,
+     * or += that when {@code accumulate}. Reads a vector of positions with one gather (a vector
+     * apart: no aliasing) and writes it contiguously.
      */
-    private static void fromLanes(float[] dst, int dOff, float[] lanes, int lOff, int[] pos, int n, float add, boolean accumulate) {
-        int p = 0;
+    private static void fromLanes(float[] dst, int dOff, float[] lanes, int lOff, int[] pos, int p0, int n, float add, boolean accumulate) {
+        int p = p0;
         for (; p <= n - VL; p += VL) {
             FloatVector v = FloatVector.fromArray(F, lanes, lOff, pos, p).add(add);
             if (accumulate) v = v.add(FloatVector.fromArray(F, dst, dOff + p));
@@ -156,19 +164,142 @@ public final class VectorLaneConv implements LaneConv {
         for (; p < n; p++) dst[dOff + p] = accumulate ? dst[dOff + p] + (lanes[lOff + pos[p]] + add) : lanes[lOff + pos[p]] + add;
     }
 
+    /**
+     * The planes of the count images of a group out of the lanes, as {@link #fromLanes} for each
+     * image j (its plane at dOff + idx[j]): a full group of 16 lanes 16 positions at a time through
+     * {@link #transpose16} (the same values), the positions left over and other counts by gathers.
+     */
+    private static void groupFromLanes(float[] dst, int dOff, int[] idx, float[] lanes, int lOff, int[] pos, int n, int count, float add,
+                                       boolean accumulate, float[] tmp) {
+        int p = 0;
+        if (count == VL && TRANSPOSE16) {
+            for (; p + VL <= n; p += VL) {
+                transpose16(lanes, lOff, pos, p, tmp, 0, TMP_ROWS, 0, tmp);   // in place: each round reads all before it writes
+                for (int j = 0; j < VL; j++) {
+                    FloatVector v = FloatVector.fromArray(F, tmp, j * VL).add(add);
+                    int at = dOff + idx[j] + p;
+                    if (accumulate) v = v.add(FloatVector.fromArray(F, dst, at));
+                    v.intoArray(dst, at);
+                }
+            }
+        }
+        if (p == n) return;
+        for (int j = 0; j < count; j++) fromLanes(dst, dOff + idx[j], lanes, lOff + j, pos, p, n, add, accumulate);
+    }
+
+    // ---- a 16 × 16 transpose in registers ------------------------------------------------------
+    // Zen 4 gathers 16 floats in 23 cycles from L1 and about 50 from L2; four rounds of interleaves
+    // take 16-19 cycles a vector (measured, one thread, planes of 144 and 64 positions). Each
+    // interleave is two one-source rearranges and a blend: the two-source rearrange(shuffle, v)
+    // is not compiled to one instruction on JDK 17 (measured 441 cycles a vector). LeNet's conv2
+    // ([256, 6, 12, 12] -> [256, 16, 8, 8], best of 300 on one thread): forward 1.03 -> 0.94 ms,
+    // backward 2.48 -> 2.26 ms, the same bits.
+
+    private static final boolean TRANSPOSE16 = VL == 16;
+    /** Vector k of the transpose's scratch at k·16. */
+    private static final int[] TMP_ROWS = java.util.stream.IntStream.range(0, 16).map(k -> k * 16).toArray();
+    /** Lane i takes lane i/2 (low half spread over the even and odd lanes), or VL/2 + i/2 (the high half). */
+    private static final VectorShuffle<Float> SPREAD_LO = VectorShuffle.fromOp(F, i -> i / 2), SPREAD_HI = VectorShuffle.fromOp(F, i -> VL / 2 + i / 2);
+    private static final VectorMask<Float> ODD = VectorMask.fromLong(F, 0xAAAAAAAAAAAAAAAAL);
+
+    /**
+     * Output vector q (at dBase + dIdx[dAt + q]) takes lane q of the 16 input vectors (input j at
+     * sBase + sIdx[sAt + j]) in its lanes j: transpose 16 × 16, as four rounds of pairing vector i
+     * with i + 8, the low halves interleaved into 2i and the high halves into 2i + 1; two rounds
+     * at a time ({@link #twoRounds}), through {@code tmp} (256 floats) between them.
+     */
+    private static void transpose16(float[] src, int sBase, int[] sIdx, int sAt, float[] dst, int dBase, int[] dIdx, int dAt, float[] tmp) {
+        twoRounds(src, sBase, sIdx, sAt, tmp, 0, TMP_ROWS, 0);
+        twoRounds(tmp, 0, TMP_ROWS, 0, dst, dBase, dIdx, dAt);
+    }
+
+    /**
+     * Two of {@link #transpose16}'s rounds. Written out with the Vector API's own (force-inlined)
+     * calls only: helper methods for the interleave exceed C2's inlining budget
+     * (NodeCountInliningCutoff) within one round, and the vectors crossing the calls left out are
+     * boxed (measured 3× slower than the gathers).
+     */
+    private static void twoRounds(float[] src, int sBase, int[] sIdx, int sAt, float[] dst, int dBase, int[] dIdx, int dAt) {
+        FloatVector r0 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 0]);
+        FloatVector r1 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 1]);
+        FloatVector r2 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 2]);
+        FloatVector r3 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 3]);
+        FloatVector r4 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 4]);
+        FloatVector r5 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 5]);
+        FloatVector r6 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 6]);
+        FloatVector r7 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 7]);
+        FloatVector r8 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 8]);
+        FloatVector r9 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 9]);
+        FloatVector r10 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 10]);
+        FloatVector r11 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 11]);
+        FloatVector r12 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 12]);
+        FloatVector r13 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 13]);
+        FloatVector r14 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 14]);
+        FloatVector r15 = FloatVector.fromArray(F, src, sBase + sIdx[sAt + 15]);
+        FloatVector a0 = r0.rearrange(SPREAD_LO).blend(r8.rearrange(SPREAD_LO), ODD);
+        FloatVector a1 = r0.rearrange(SPREAD_HI).blend(r8.rearrange(SPREAD_HI), ODD);
+        FloatVector a2 = r1.rearrange(SPREAD_LO).blend(r9.rearrange(SPREAD_LO), ODD);
+        FloatVector a3 = r1.rearrange(SPREAD_HI).blend(r9.rearrange(SPREAD_HI), ODD);
+        FloatVector a4 = r2.rearrange(SPREAD_LO).blend(r10.rearrange(SPREAD_LO), ODD);
+        FloatVector a5 = r2.rearrange(SPREAD_HI).blend(r10.rearrange(SPREAD_HI), ODD);
+        FloatVector a6 = r3.rearrange(SPREAD_LO).blend(r11.rearrange(SPREAD_LO), ODD);
+        FloatVector a7 = r3.rearrange(SPREAD_HI).blend(r11.rearrange(SPREAD_HI), ODD);
+        FloatVector a8 = r4.rearrange(SPREAD_LO).blend(r12.rearrange(SPREAD_LO), ODD);
+        FloatVector a9 = r4.rearrange(SPREAD_HI).blend(r12.rearrange(SPREAD_HI), ODD);
+        FloatVector a10 = r5.rearrange(SPREAD_LO).blend(r13.rearrange(SPREAD_LO), ODD);
+        FloatVector a11 = r5.rearrange(SPREAD_HI).blend(r13.rearrange(SPREAD_HI), ODD);
+        FloatVector a12 = r6.rearrange(SPREAD_LO).blend(r14.rearrange(SPREAD_LO), ODD);
+        FloatVector a13 = r6.rearrange(SPREAD_HI).blend(r14.rearrange(SPREAD_HI), ODD);
+        FloatVector a14 = r7.rearrange(SPREAD_LO).blend(r15.rearrange(SPREAD_LO), ODD);
+        FloatVector a15 = r7.rearrange(SPREAD_HI).blend(r15.rearrange(SPREAD_HI), ODD);
+        FloatVector b0 = a0.rearrange(SPREAD_LO).blend(a8.rearrange(SPREAD_LO), ODD);
+        FloatVector b1 = a0.rearrange(SPREAD_HI).blend(a8.rearrange(SPREAD_HI), ODD);
+        FloatVector b2 = a1.rearrange(SPREAD_LO).blend(a9.rearrange(SPREAD_LO), ODD);
+        FloatVector b3 = a1.rearrange(SPREAD_HI).blend(a9.rearrange(SPREAD_HI), ODD);
+        FloatVector b4 = a2.rearrange(SPREAD_LO).blend(a10.rearrange(SPREAD_LO), ODD);
+        FloatVector b5 = a2.rearrange(SPREAD_HI).blend(a10.rearrange(SPREAD_HI), ODD);
+        FloatVector b6 = a3.rearrange(SPREAD_LO).blend(a11.rearrange(SPREAD_LO), ODD);
+        FloatVector b7 = a3.rearrange(SPREAD_HI).blend(a11.rearrange(SPREAD_HI), ODD);
+        FloatVector b8 = a4.rearrange(SPREAD_LO).blend(a12.rearrange(SPREAD_LO), ODD);
+        FloatVector b9 = a4.rearrange(SPREAD_HI).blend(a12.rearrange(SPREAD_HI), ODD);
+        FloatVector b10 = a5.rearrange(SPREAD_LO).blend(a13.rearrange(SPREAD_LO), ODD);
+        FloatVector b11 = a5.rearrange(SPREAD_HI).blend(a13.rearrange(SPREAD_HI), ODD);
+        FloatVector b12 = a6.rearrange(SPREAD_LO).blend(a14.rearrange(SPREAD_LO), ODD);
+        FloatVector b13 = a6.rearrange(SPREAD_HI).blend(a14.rearrange(SPREAD_HI), ODD);
+        FloatVector b14 = a7.rearrange(SPREAD_LO).blend(a15.rearrange(SPREAD_LO), ODD);
+        FloatVector b15 = a7.rearrange(SPREAD_HI).blend(a15.rearrange(SPREAD_HI), ODD);
+        b0.intoArray(dst, dBase + dIdx[dAt + 0]);
+        b1.intoArray(dst, dBase + dIdx[dAt + 1]);
+        b2.intoArray(dst, dBase + dIdx[dAt + 2]);
+        b3.intoArray(dst, dBase + dIdx[dAt + 3]);
+        b4.intoArray(dst, dBase + dIdx[dAt + 4]);
+        b5.intoArray(dst, dBase + dIdx[dAt + 5]);
+        b6.intoArray(dst, dBase + dIdx[dAt + 6]);
+        b7.intoArray(dst, dBase + dIdx[dAt + 7]);
+        b8.intoArray(dst, dBase + dIdx[dAt + 8]);
+        b9.intoArray(dst, dBase + dIdx[dAt + 9]);
+        b10.intoArray(dst, dBase + dIdx[dAt + 10]);
+        b11.intoArray(dst, dBase + dIdx[dAt + 11]);
+        b12.intoArray(dst, dBase + dIdx[dAt + 12]);
+        b13.intoArray(dst, dBase + dIdx[dAt + 13]);
+        b14.intoArray(dst, dBase + dIdx[dAt + 14]);
+        b15.intoArray(dst, dBase + dIdx[dAt + 15]);
+    }
+
     @Override
     public void forward(float[] y, float[] x, float[] w, float[] b, int i0, int m, Shape s) {
         Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
         int k = g.k, cout = s.cout(), plane = g.oh * g.owP * VL, outImg = cout * g.oh * g.ow;
         float[] xT = Scratch.floats(2, g.xtSize(s)), yT = Scratch.floats(3, g.coutP * plane);
         float[] wT = Scratch.floats(5, k * g.coutP);
+        float[] tmp = new float[VL * VL];   // transpose16's scratch
         java.util.Arrays.fill(wT, 0, k * g.coutP, 0f);
         for (int co = 0; co < cout; co++) {
             for (int t = 0; t < k; t++) wT[t * g.coutP + co] = w[co * k + t];
         }
         for (int g0 = 0; g0 < m; g0 += VL) {
             int n = Math.min(VL, m - g0);
-            inputToLanes(xT, x, i0 + g0, n, s, g);
+            inputToLanes(xT, x, i0 + g0, n, s, g, tmp);
             for (int co = 0; co < g.coutP; co += 4) {
                 for (int r = 0; r < g.oh; r++) {
                     for (int c = 0; c < g.owP; c += g.bw) {
@@ -178,10 +309,8 @@ public final class VectorLaneConv implements LaneConv {
                     }
                 }
             }
-            for (int j = 0; j < n; j++) {
-                for (int co = 0; co < cout; co++) {
-                    fromLanes(y, ((i0 + g0 + j) * cout + co) * g.oh * g.ow, yT, co * plane + j, g.outPos, g.oh * g.ow, b == null ? 0f : b[co], false);
-                }
+            for (int co = 0; co < cout; co++) {
+                groupFromLanes(y, ((i0 + g0) * cout + co) * g.oh * g.ow, g.outIdx, yT, co * plane, g.outPos, g.oh * g.ow, n, b == null ? 0f : b[co], false, tmp);
             }
         }
     }
@@ -388,6 +517,7 @@ public final class VectorLaneConv implements LaneConv {
         }
         if (dW == null && dx == null) return;
         float[] dyT = Scratch.floats(3, g.dytSize());
+        float[] tmp = new float[VL * VL];   // transpose16's scratch
         int accSize = g.coutP * g.kP * VL, wdSize = g.offsDx.length * g.cinP;
         float[] work = Scratch.floats(5, accSize + wdSize);   // dW lanes, then the dx weights
         java.util.Arrays.fill(work, 0, accSize + wdSize, 0f);
@@ -406,9 +536,9 @@ public final class VectorLaneConv implements LaneConv {
         for (int g0 = 0; g0 < m; g0 += VL) {
             int n = Math.min(VL, m - g0);
             java.util.Arrays.fill(dyT, 0, g.coutP * dyPlane, 0f);   // the padded channels too: dW's blocks read them
-            for (int co = 0; co < cout; co++) toLanes(dyT, co * dyPlane, g.yb, dy, ((i0 + g0) * cout + co) * g.oh * g.ow, g.oh * g.ow, n, g.outIdx);
+            for (int co = 0; co < cout; co++) toLanes(dyT, co * dyPlane, g.yb, dy, ((i0 + g0) * cout + co) * g.oh * g.ow, g.oh * g.ow, n, g.outIdx, tmp);
             if (dW != null) {
-                inputToLanes(xT, x, i0 + g0, n, s, g);
+                inputToLanes(xT, x, i0 + g0, n, s, g, tmp);
                 for (int co = 0; co < g.coutP; co += 4) {
                     for (int t = 0; t < g.kP; t += 4) {
                         weightBlock(work, (co * g.kP + t) * VL, g.kP * VL, dyT, co * dyPlane, dyPlane, xT, g.xb, g.yb, g.oh * g.ow,
@@ -430,9 +560,7 @@ public final class VectorLaneConv implements LaneConv {
                     }
                 }
                 int hw = s.h() * s.w();
-                for (int j = 0; j < n; j++) {
-                    for (int ci = 0; ci < cin; ci++) fromLanes(dx, ((i0 + g0 + j) * cin + ci) * hw, dxT, ci * dxPlane + j, g.dxPos, hw, 0f, !assignDx);
-                }
+                for (int ci = 0; ci < cin; ci++) groupFromLanes(dx, ((i0 + g0) * cin + ci) * hw, g.inIdx, dxT, ci * dxPlane, g.dxPos, hw, n, 0f, !assignDx, tmp);
             }
         }
         if (dW != null) {
