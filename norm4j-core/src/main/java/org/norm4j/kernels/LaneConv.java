@@ -55,7 +55,7 @@ public interface LaneConv {
         long ph = s.h() + 2L * s.pH(), pw = s.w() + 2L * s.pW(), pwd = wP + s.pW() + s.kW() - 1;
         long most = Math.max(Math.max((long) s.cin() * ph * pw, (s.cout() + 3) / 4 * 4 * oh * owP),
                 Math.max((s.cout() + 3) / 4 * 4 * oh * pwd, (s.cin() + 3) / 4 * 4 * (long) s.h() * wP));
-        long weights = Math.max((long) (s.cout() + 3) / 4 * 4 * ((s.k() + 3) / 4 * 4) * l,   // dW lanes; dx weights
+        long weights = Math.max((long) (s.cout() + 3) / 4 * 4 * ((s.k() + 5) / 6 * 6) * l,   // dW lanes (taps in sixes); dx weights
                 (long) s.kH() * s.cout() * s.kW() * ((s.cin() + 5) / 6 * 6));
         return most * l <= MAX_GROUP_FLOATS && weights <= MAX_GROUP_FLOATS && s.cout() <= 32 && oh * s.outW() <= 4096;
     }
