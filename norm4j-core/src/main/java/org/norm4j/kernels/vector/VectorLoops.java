@@ -574,12 +574,6 @@ public final class VectorLoops implements Loops {
         return VectorMask.fromLong(F, ((1L << q) - 1) << (k * q));
     }
 
-    /** Lanes k: 0 + y[t + k] + y[t + k + 1] + y[t + w + k] + y[t + w + k + 1]. */
-    private static FloatVector pairSums(FloatVector zero, float[] y, int t, int w) {
-        return zero.add(FloatVector.fromArray(F, y, t)).add(FloatVector.fromArray(F, y, t + 1))
-                .add(FloatVector.fromArray(F, y, t + w)).add(FloatVector.fromArray(F, y, t + w + 1));
-    }
-
     /**
      * {@link #avgPool2x2} of rows of w = L/2 floats, where one vector holds a row pair: for the pair
      * at t, the lanes k of 0 + y[t + k] + y[t + k + 1] + y[t + w + k] + y[t + w + k + 1] hold the
@@ -595,8 +589,18 @@ public final class VectorLoops implements Loops {
         FloatVector zero = FloatVector.zero(F);
         for (; r + 3 < oh && yOff + 2 * (r + 3) * w + 3 * w < y.length; r += 4) {
             int t = yOff + 2 * r * w;
-            FloatVector s0 = pairSums(zero, y, t, w).rearrange(Q0), s1 = pairSums(zero, y, t + 2 * w, w).rearrange(Q1);
-            FloatVector s2 = pairSums(zero, y, t + 4 * w, w).rearrange(Q2), s3 = pairSums(zero, y, t + 6 * w, w).rearrange(Q3);
+            // lanes k of each pair: 0 + y[t + k] + y[t + k + 1] + y[t + w + k] + y[t + w + k + 1], written out:
+            // a helper returning the vector is not always inlined, and then boxes it (LeNet's pooling
+            // allocated 3.7 MB a step that way)
+            int t1 = t + 2 * w, t2 = t + 4 * w, t3 = t + 6 * w;
+            FloatVector s0 = zero.add(FloatVector.fromArray(F, y, t)).add(FloatVector.fromArray(F, y, t + 1))
+                    .add(FloatVector.fromArray(F, y, t + w)).add(FloatVector.fromArray(F, y, t + w + 1)).rearrange(Q0);
+            FloatVector s1 = zero.add(FloatVector.fromArray(F, y, t1)).add(FloatVector.fromArray(F, y, t1 + 1))
+                    .add(FloatVector.fromArray(F, y, t1 + w)).add(FloatVector.fromArray(F, y, t1 + w + 1)).rearrange(Q1);
+            FloatVector s2 = zero.add(FloatVector.fromArray(F, y, t2)).add(FloatVector.fromArray(F, y, t2 + 1))
+                    .add(FloatVector.fromArray(F, y, t2 + w)).add(FloatVector.fromArray(F, y, t2 + w + 1)).rearrange(Q2);
+            FloatVector s3 = zero.add(FloatVector.fromArray(F, y, t3)).add(FloatVector.fromArray(F, y, t3 + 1))
+                    .add(FloatVector.fromArray(F, y, t3 + w)).add(FloatVector.fromArray(F, y, t3 + w + 1)).rearrange(Q3);
             s0.blend(s1, M1).blend(s2, M2).blend(s3, M3).mul(0.25f).intoArray(p, pOff + r * ow);
         }
         for (; r < oh; r++) ScalarLoops.avgPool2x2Row(p, pOff + r * ow, y, yOff + 2 * r * w, w, ow);
@@ -634,8 +638,11 @@ public final class VectorLoops implements Loops {
             }
             for (int j = 0; ; j += vl) {
                 if (ow >= vl && j > ow - vl) j = ow - vl;
-                int t = top + 2 * j;
-                FloatVector lo = pairSums(zero, y, t, w), hi = pairSums(zero, y, t + vl, w);
+                int t = top + 2 * j, u = t + vl;   // the window sums written out, as in avgPool2x2HalfRows
+                FloatVector lo = zero.add(FloatVector.fromArray(F, y, t)).add(FloatVector.fromArray(F, y, t + 1))
+                        .add(FloatVector.fromArray(F, y, t + w)).add(FloatVector.fromArray(F, y, t + w + 1));
+                FloatVector hi = zero.add(FloatVector.fromArray(F, y, u)).add(FloatVector.fromArray(F, y, u + 1))
+                        .add(FloatVector.fromArray(F, y, u + w)).add(FloatVector.fromArray(F, y, u + w + 1));
                 lo.rearrange(EVEN_LO).blend(hi.rearrange(EVEN_HI), HIGH_HALF).mul(0.25f).intoArray(p, out + j);
                 if (ow < vl || j == ow - vl) break;
             }
