@@ -11,8 +11,8 @@ package org.norm4j.kernels;
  *   dx       dxT[ci, q] = Σ_(ki, co, kj) W[co, ci, ki, kj] · dyT[q − (ki, kj) + pad]   (rows of dyT that exist only)
  * </pre>
  * Blocks of four channels by four positions along a row (five where that pads the row less: 10
- * outputs); dx's blocks run only the taps whose dy row and column exist for the block (the others
- * would add w·0). The transposes in and out go 16 × 16 through registers (vector interleaves),
+ * outputs), dW's of four channels by six taps; dx's blocks run only the taps whose dy row and
+ * column exist for the block (the others would add w·0). The transposes in and out go 16 × 16 through registers (vector interleaves),
  * the positions left over and other lane counts by vector gathers. Measured against the shifted-rows
  * {@link DirectConv} and im2col + GEMM on LeNet's conv2 (docs/benchmarks.md): forward + backward
  * 7.3 → about 3 ms on one thread. It does not pay on LeNet's conv1 (one input channel, 25 taps):
