@@ -9,7 +9,7 @@ package org.norm4j.kernels;
  * could take the same slot before it is done. The contents are garbage on entry.
  */
 public final class Scratch {
-    private static final int SLOTS = 6;
+    private static final int SLOTS = 7;
     private static final ThreadLocal<float[][]> ARRAYS = ThreadLocal.withInitial(() -> new float[SLOTS][0]);
 
     private Scratch() {}

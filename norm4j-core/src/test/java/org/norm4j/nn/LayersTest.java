@@ -86,11 +86,14 @@ class LayersTest {
      * and a one-image batch, rows whose output width is not a multiple of four, padding of 0 to 2,
      * channel counts that are not multiples of four, input channels in blocks of six (6, 12), LeNet-BN's conv2
      * (12×12 in, 8×8 out) and the padded LeNet's (14×14 in, 10×10 out: blocks of five positions).
+     * Full lane groups go 16 positions at a time through a register transpose, the rest by gathers:
+     * planes of 49 and 25 positions (leftovers), an output of one position (gathers only); and the
+     * weight gradient's blocks of six taps with 325 and 275 taps (one and five past a multiple of six).
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({
             "37, 4, 9, 11, 5, 5, 5, 0", "37, 3, 7, 6, 6, 5, 5, 2", "1, 8, 6, 5, 3, 3, 3, 1", "33, 6, 12, 12, 16, 5, 5, 0",
-            "20, 12, 6, 7, 4, 3, 3, 1", "20, 6, 14, 14, 16, 5, 5, 0"})
+            "20, 12, 6, 7, 4, 3, 3, 1", "20, 6, 14, 14, 16, 5, 5, 0", "20, 13, 7, 7, 4, 5, 5, 2", "17, 11, 5, 5, 3, 5, 5, 0"})
     void conv2dManyTapsAgainstDirectSumsOnOneAndTwoThreads(int n, int cin, int h, int w, int cout, int kh, int kw, int pad) {
         org.norm4j.kernels.DirectConv.Shape shape = new org.norm4j.kernels.DirectConv.Shape(cin, h, w, cout, kh, kw, pad, pad);
         if (org.norm4j.kernels.LaneConv.get() != null) {

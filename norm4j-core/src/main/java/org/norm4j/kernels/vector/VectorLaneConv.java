@@ -22,7 +22,7 @@ import org.norm4j.kernels.Scratch;
  * Weights are laid out tap-major with the output channels of the block side by side (zero
  * channels pad to four): forward taps t = (ci, ki, kj), dx taps (ki, co, kj) so that the taps of
  * one dx row (the ki whose dy row exists) are a contiguous range. dW accumulates in float lanes over
- * the call's groups, then each (co, t) folds its lanes into double. Scratch slots 2–5.
+ * the call's groups, then each (co, t) folds its lanes into double. Scratch slots 2–6.
  */
 public final class VectorLaneConv implements LaneConv {
     public static final VectorLaneConv INSTANCE = new VectorLaneConv();
@@ -174,7 +174,7 @@ public final class VectorLaneConv implements LaneConv {
         int p = 0;
         if (count == VL && TRANSPOSE16) {
             for (; p + VL <= n; p += VL) {
-                transpose16(lanes, lOff, pos, p, tmp, 0, TMP_ROWS, 0, tmp);   // in place: each round reads all before it writes
+                transpose16(lanes, lOff, pos, p, tmp, 0, TMP_ROWS, 0, tmp);   // in place: each twoRounds reads all 16 before it writes
                 for (int j = 0; j < VL; j++) {
                     FloatVector v = FloatVector.fromArray(F, tmp, j * VL).add(add);
                     int at = dOff + idx[j] + p;
@@ -292,7 +292,7 @@ public final class VectorLaneConv implements LaneConv {
         int k = g.k, cout = s.cout(), plane = g.oh * g.owP * VL, outImg = cout * g.oh * g.ow;
         float[] xT = Scratch.floats(2, g.xtSize(s)), yT = Scratch.floats(3, g.coutP * plane);
         float[] wT = Scratch.floats(5, k * g.coutP);
-        float[] tmp = new float[VL * VL];   // transpose16's scratch
+        float[] tmp = Scratch.floats(6, VL * VL);   // transpose16's middle and groupFromLanes's block
         java.util.Arrays.fill(wT, 0, k * g.coutP, 0f);
         for (int co = 0; co < cout; co++) {
             for (int t = 0; t < k; t++) wT[t * g.coutP + co] = w[co * k + t];
@@ -517,7 +517,7 @@ public final class VectorLaneConv implements LaneConv {
         }
         if (dW == null && dx == null) return;
         float[] dyT = Scratch.floats(3, g.dytSize());
-        float[] tmp = new float[VL * VL];   // transpose16's scratch
+        float[] tmp = Scratch.floats(6, VL * VL);   // transpose16's middle and groupFromLanes's block
         int accSize = g.coutP * g.kP * VL, wdSize = g.offsDx.length * g.cinP;
         float[] work = Scratch.floats(5, accSize + wdSize);   // dW lanes, then the dx weights
         java.util.Arrays.fill(work, 0, accSize + wdSize, 0f);
@@ -582,15 +582,25 @@ public final class VectorLaneConv implements LaneConv {
      * measured 5% slower on LeNet's conv2, whose 150 taps make 25 blocks of six).
      */
     private static void weightBlock(float[] acc, int a0, int cs, float[] dyT, int d0, int ds, float[] xT, int[] xb, int[] yb, int n,
-                                     int o0, int o1, int o2, int o3, int o4, int o5) {
+                                    int o0, int o1, int o2, int o3, int o4, int o5) {
         int a1 = a0 + cs, a2 = a1 + cs, a3 = a2 + cs;
-        FloatVector s00 = FloatVector.fromArray(F, acc, a0 + 0 * VL), s01 = FloatVector.fromArray(F, acc, a0 + 1 * VL), s02 = FloatVector.fromArray(F, acc, a0 + 2 * VL), s03 = FloatVector.fromArray(F, acc, a0 + 3 * VL), s04 = FloatVector.fromArray(F, acc, a0 + 4 * VL), s05 = FloatVector.fromArray(F, acc, a0 + 5 * VL);
-        FloatVector s10 = FloatVector.fromArray(F, acc, a1 + 0 * VL), s11 = FloatVector.fromArray(F, acc, a1 + 1 * VL), s12 = FloatVector.fromArray(F, acc, a1 + 2 * VL), s13 = FloatVector.fromArray(F, acc, a1 + 3 * VL), s14 = FloatVector.fromArray(F, acc, a1 + 4 * VL), s15 = FloatVector.fromArray(F, acc, a1 + 5 * VL);
-        FloatVector s20 = FloatVector.fromArray(F, acc, a2 + 0 * VL), s21 = FloatVector.fromArray(F, acc, a2 + 1 * VL), s22 = FloatVector.fromArray(F, acc, a2 + 2 * VL), s23 = FloatVector.fromArray(F, acc, a2 + 3 * VL), s24 = FloatVector.fromArray(F, acc, a2 + 4 * VL), s25 = FloatVector.fromArray(F, acc, a2 + 5 * VL);
-        FloatVector s30 = FloatVector.fromArray(F, acc, a3 + 0 * VL), s31 = FloatVector.fromArray(F, acc, a3 + 1 * VL), s32 = FloatVector.fromArray(F, acc, a3 + 2 * VL), s33 = FloatVector.fromArray(F, acc, a3 + 3 * VL), s34 = FloatVector.fromArray(F, acc, a3 + 4 * VL), s35 = FloatVector.fromArray(F, acc, a3 + 5 * VL);
+        FloatVector s00 = FloatVector.fromArray(F, acc, a0), s01 = FloatVector.fromArray(F, acc, a0 + VL);
+        FloatVector s02 = FloatVector.fromArray(F, acc, a0 + 2 * VL), s03 = FloatVector.fromArray(F, acc, a0 + 3 * VL);
+        FloatVector s04 = FloatVector.fromArray(F, acc, a0 + 4 * VL), s05 = FloatVector.fromArray(F, acc, a0 + 5 * VL);
+        FloatVector s10 = FloatVector.fromArray(F, acc, a1), s11 = FloatVector.fromArray(F, acc, a1 + VL);
+        FloatVector s12 = FloatVector.fromArray(F, acc, a1 + 2 * VL), s13 = FloatVector.fromArray(F, acc, a1 + 3 * VL);
+        FloatVector s14 = FloatVector.fromArray(F, acc, a1 + 4 * VL), s15 = FloatVector.fromArray(F, acc, a1 + 5 * VL);
+        FloatVector s20 = FloatVector.fromArray(F, acc, a2), s21 = FloatVector.fromArray(F, acc, a2 + VL);
+        FloatVector s22 = FloatVector.fromArray(F, acc, a2 + 2 * VL), s23 = FloatVector.fromArray(F, acc, a2 + 3 * VL);
+        FloatVector s24 = FloatVector.fromArray(F, acc, a2 + 4 * VL), s25 = FloatVector.fromArray(F, acc, a2 + 5 * VL);
+        FloatVector s30 = FloatVector.fromArray(F, acc, a3), s31 = FloatVector.fromArray(F, acc, a3 + VL);
+        FloatVector s32 = FloatVector.fromArray(F, acc, a3 + 2 * VL), s33 = FloatVector.fromArray(F, acc, a3 + 3 * VL);
+        FloatVector s34 = FloatVector.fromArray(F, acc, a3 + 4 * VL), s35 = FloatVector.fromArray(F, acc, a3 + 5 * VL);
         for (int p = 0; p < n; p++) {
             int xp = xb[p], dp = d0 + yb[p];
-            FloatVector x0 = FloatVector.fromArray(F, xT, xp + o0), x1 = FloatVector.fromArray(F, xT, xp + o1), x2 = FloatVector.fromArray(F, xT, xp + o2), x3 = FloatVector.fromArray(F, xT, xp + o3), x4 = FloatVector.fromArray(F, xT, xp + o4), x5 = FloatVector.fromArray(F, xT, xp + o5);
+            FloatVector x0 = FloatVector.fromArray(F, xT, xp + o0), x1 = FloatVector.fromArray(F, xT, xp + o1);
+            FloatVector x2 = FloatVector.fromArray(F, xT, xp + o2), x3 = FloatVector.fromArray(F, xT, xp + o3);
+            FloatVector x4 = FloatVector.fromArray(F, xT, xp + o4), x5 = FloatVector.fromArray(F, xT, xp + o5);
             FloatVector u = FloatVector.fromArray(F, dyT, dp);
             s00 = x0.fma(u, s00);
             s01 = x1.fma(u, s01);
@@ -620,26 +630,26 @@ public final class VectorLaneConv implements LaneConv {
             s34 = x4.fma(u, s34);
             s35 = x5.fma(u, s35);
         }
-        s00.intoArray(acc, a0 + 0 * VL);
-        s01.intoArray(acc, a0 + 1 * VL);
+        s00.intoArray(acc, a0);
+        s01.intoArray(acc, a0 + VL);
         s02.intoArray(acc, a0 + 2 * VL);
         s03.intoArray(acc, a0 + 3 * VL);
         s04.intoArray(acc, a0 + 4 * VL);
         s05.intoArray(acc, a0 + 5 * VL);
-        s10.intoArray(acc, a1 + 0 * VL);
-        s11.intoArray(acc, a1 + 1 * VL);
+        s10.intoArray(acc, a1);
+        s11.intoArray(acc, a1 + VL);
         s12.intoArray(acc, a1 + 2 * VL);
         s13.intoArray(acc, a1 + 3 * VL);
         s14.intoArray(acc, a1 + 4 * VL);
         s15.intoArray(acc, a1 + 5 * VL);
-        s20.intoArray(acc, a2 + 0 * VL);
-        s21.intoArray(acc, a2 + 1 * VL);
+        s20.intoArray(acc, a2);
+        s21.intoArray(acc, a2 + VL);
         s22.intoArray(acc, a2 + 2 * VL);
         s23.intoArray(acc, a2 + 3 * VL);
         s24.intoArray(acc, a2 + 4 * VL);
         s25.intoArray(acc, a2 + 5 * VL);
-        s30.intoArray(acc, a3 + 0 * VL);
-        s31.intoArray(acc, a3 + 1 * VL);
+        s30.intoArray(acc, a3);
+        s31.intoArray(acc, a3 + VL);
         s32.intoArray(acc, a3 + 2 * VL);
         s33.intoArray(acc, a3 + 3 * VL);
         s34.intoArray(acc, a3 + 4 * VL);
