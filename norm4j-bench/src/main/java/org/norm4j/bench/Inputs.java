@@ -63,6 +63,12 @@ final class Inputs {
      * gradients reuse the previous call's arrays, so the figure is the kernels' and not the
      * allocator's (a call outside a scope also pays a fresh output: AllocateBench).
      */
+    /** Sets the gradients of x and of m's parameters to None, as tools/bench_pytorch.py does PyTorch's before each call. */
+    static void clearGrads(Tensor x, org.norm4j.nn.Module m) {
+        x.clearGrad();
+        for (org.norm4j.nn.Parameter p : m.parameters()) p.clearGrad();
+    }
+
     @SuppressWarnings("try")   // the noGrad() scope is used for its effect only
     static final class Operands {
         final Tensor x;
@@ -83,8 +89,7 @@ final class Inputs {
         }
 
         void forwardBackward(org.norm4j.nn.Module m, org.openjdk.jmh.infra.Blackhole bh) {
-            xGrad.clearGrad();
-            for (org.norm4j.nn.Parameter p : m.parameters()) p.clearGrad();
+            clearGrads(xGrad, m);
             try (var s = org.norm4j.tensor.Workspace.open()) {
                 Tensor y = m.forward(xGrad);
                 y.backward(dy);

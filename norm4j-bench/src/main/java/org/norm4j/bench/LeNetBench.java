@@ -72,8 +72,7 @@ public class LeNetBench {
 
     @Benchmark
     public void forwardBackward(Blackhole bh) {
-        x.clearGrad();   // as the PyTorch side sets x.grad and the parameters' grads to None
-        for (org.norm4j.nn.Parameter p : module.parameters()) p.clearGrad();
+        Inputs.clearGrads(x, module);
         Tensor y = module.forward(x);
         y.backward(dy);
         bh.consume(y);

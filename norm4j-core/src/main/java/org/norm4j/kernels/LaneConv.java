@@ -12,8 +12,9 @@ package org.norm4j.kernels;
  * </pre>
  * Blocks of four channels by four positions along a row (five where that pads the row less: 10
  * outputs), dW's of four channels by six taps; dx's blocks run only the taps whose dy row and
- * column exist for the block (the others would add w·0). The transposes in and out go 16 × 16 through registers (vector interleaves),
- * the positions left over and other lane counts by vector gathers. Measured against the shifted-rows
+ * column exist for the block (the others would add w·0). The transposes in and out go 16 × 16
+ * through registers (vector interleaves), the positions left over and other lane counts by vector
+ * gathers. Measured against the shifted-rows
  * {@link DirectConv} and im2col + GEMM on LeNet's conv2 (docs/benchmarks.md): forward + backward
  * 7.3 → about 3 ms on one thread. It does not pay on LeNet's conv1 (one input channel, 25 taps):
  * the transpose of its 3.5 MB output costs what the junk columns do, so {@link #suits} asks for at

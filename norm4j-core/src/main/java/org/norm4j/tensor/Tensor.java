@@ -171,7 +171,7 @@ public class Tensor {
 
     /** Sets the gradient to zero (keeps the buffer), as {@code optimizer.zero_grad(set_to_none=False)}. */
     public void zeroGrad() {
-        if (grad != null && !gradCleared) Arrays.fill(grad, 0f);
+        if (!gradIsNone()) Arrays.fill(grad, 0f);
     }
 
     /**
