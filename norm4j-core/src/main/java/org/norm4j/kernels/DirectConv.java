@@ -12,6 +12,14 @@ package org.norm4j.kernels;
  * dots dy (junk columns zeroed) with the shifted input for dW; dx stays with GEMM + col2im, which
  * measured faster than spreading dy back (a load and a store per FMA).
  *
+ * <p>Where the output plane is whole vectors in threes and the channels come in sixes (LeNet-BN's
+ * conv1: 24 × 24 = 36 vectors of 16, six channels) a flat layout replaces the padded pitch: each
+ * image's input is copied Cin·kW times, shifted left by kj and cut to outW columns, so tap
+ * (ci, ki, kj) of output position q reads copy (ci, kj) at q + ki·outW. Output and dy planes are
+ * then runs of whole vectors: no junk columns (a quarter of conv1's forward FMAs were junk: 24 of
+ * 32 lanes a row), no copy of dy. The forward's values are the same bits (the same FMAs per
+ * element, in tap order).
+ *
  * <p>Only the Vector API twin implements it ({@code org.norm4j.kernels.vector.VectorDirectConv});
  * {@link #get()} is null without the module or with {@code -Dnorm4j.scalar=true}, and callers
  * use im2col + GEMM. Results agree with im2col + GEMM to float rounding (another summation order).

@@ -109,12 +109,16 @@ class LayersTest {
      * vectors of 16 lanes, so each block is one output row stored straight into y) with six and
      * with four channels, and 5×5 kernels over 3 or 6 channels (dW three channels by five taps).
      * Output rows of 17 to 32 (LeNet-BN's conv1: 24, unpadded) go row by row straight into y, and
-     * dy's rows are copied as two vectors: 17, 19 and 23 wide, one and two input channels.
+     * dy's rows are copied as two vectors: 17, 19 and 23 wide, one and two input channels. Output
+     * planes of whole vectors in threes with channels in sixes take the flat layout (shifted copies
+     * of the input, no junk columns): LeNet-BN's conv1 (576 positions), 12 channels padded, and two
+     * input channels with rows shorter than a vector (12 × 12).
      */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"5, 1, 28, 28, 6, 5, 5, 0", "3, 2, 9, 7, 12, 3, 3, 1", "4, 3, 8, 6, 5, 3, 3, 0",
             "7, 1, 28, 28, 6, 5, 5, 2", "5, 1, 28, 28, 4, 5, 5, 2", "5, 1, 30, 30, 3, 5, 5, 1", "3, 1, 20, 20, 9, 5, 5, 2",
-            "4, 1, 21, 21, 6, 5, 5, 0", "4, 1, 21, 21, 6, 3, 3, 0", "3, 2, 25, 25, 4, 5, 5, 1"})
+            "4, 1, 21, 21, 6, 5, 5, 0", "4, 1, 21, 21, 6, 3, 3, 0", "3, 2, 25, 25, 4, 5, 5, 1",
+            "3, 1, 24, 24, 12, 5, 5, 2", "3, 2, 12, 12, 6, 5, 5, 2"})
     void conv2dFewTapsAgainstDirectSumsOnOneAndTwoThreads(int n, int cin, int h, int w, int cout, int kh, int kw, int pad) {
         org.norm4j.kernels.DirectConv.Shape shape = new org.norm4j.kernels.DirectConv.Shape(cin, h, w, cout, kh, kw, pad, pad);
         if (org.norm4j.kernels.DirectConv.get() != null) {

@@ -18,7 +18,9 @@ import org.norm4j.kernels.Scratch;
  * </ul>
  * The forward takes output channels four or six at a time (zero weight rows pad the count: coutP), dW two
  * at a time (a zero dy plane pads an odd count: coutE) by four taps (extra taps read offset 0 and
- * are dropped).
+ * are dropped). The flat layout ({@link DirectConv}'s second paragraph: {@code Geo.flat}) takes the
+ * shifted copies in slot 3 instead of the output or dy planes, output channels six by three
+ * vectors ({@code fmaFlat6}, 18 accumulators), dW three channels by five taps straight from dy.
  */
 public final class VectorDirectConv implements DirectConv {
     public static final VectorDirectConv INSTANCE = new VectorDirectConv();
@@ -33,7 +35,8 @@ public final class VectorDirectConv implements DirectConv {
     private VectorDirectConv() {}
 
     /** The padded geometry of one call. */
-    private record Geo(int ph, int pw, int ps, int span, int len, int coutB, int coutP, int coutE, int kP, int[] offs) {
+    private record Geo(int ph, int pw, int ps, int span, int len, int coutB, int coutP, int coutE, int kP, int[] offs,
+                       boolean flat, int[] flatOffs) {
         static Geo of(Shape s) {
             int ph = s.h() + 2 * s.pH(), pw = s.w() + 2 * s.pW(), ps = ph * pw;
             int span = (s.outH() - 1) * pw + s.outW();
@@ -46,7 +49,21 @@ public final class VectorDirectConv implements DirectConv {
                 }
             }
             int coutB = (s.cout() + 5) / 6 * 6 <= (s.cout() + 3) / 4 * 4 ? 6 : 4;   // six at a time where that pads less
-            return new Geo(ph, pw, ps, span, len, coutB, (s.cout() + coutB - 1) / coutB * coutB, (s.cout() + 1) / 2 * 2, kP, offs);
+            // the flat layout: output planes whole vectors in threes, channels in sixes, taps in fives
+            boolean flat = s.outH() * s.outW() % (3 * VL) == 0 && s.cout() % 6 == 0 && k % 5 == 0;
+            int[] flatOffs = new int[k];   // tap (ci, ki, kj) reads copy (ci, kj) ki rows down
+            for (int ci = 0, t = 0; ci < s.cin(); ci++) {
+                for (int ki = 0; ki < s.kH(); ki++) {
+                    for (int kj = 0; kj < s.kW(); kj++) flatOffs[t++] = (ci * s.kW() + kj) * ph * s.outW() + ki * s.outW();
+                }
+            }
+            return new Geo(ph, pw, ps, span, len, coutB, (s.cout() + coutB - 1) / coutB * coutB, (s.cout() + 1) / 2 * 2, kP, offs,
+                    flat, flatOffs);
+        }
+
+        /** Floats of one image's shifted copies in the flat layout: Cin·kW planes of PH rows by outW. */
+        int flatImage(Shape s) {
+            return s.cin() * s.kW() * ph * s.outW();
         }
 
         int imageStride(Shape s) {
@@ -74,10 +91,61 @@ public final class VectorDirectConv implements DirectConv {
         java.util.Arrays.fill(xs, planes * g.ps, g.xsSize(s, m), 0f);
     }
 
+    /**
+     * The flat layout's input: for each of the m images and each (ci, kj), the padded plane shifted
+     * left by kj and cut to outW columns, {@code xk[img, ci, kj, r, j] = xs[img, ci, r, j + kj]}
+     * (PH rows). Output position q = r·outW + j of tap (ci, ki, kj) then reads
+     * {@code xk[img, ci, kj][q + ki·outW]}: contiguous in q, so the output planes and dy are plain
+     * runs of whole vectors, with no junk columns.
+     */
+    private static float[] flatCopies(float[] x, int i0, int m, Shape s, Geo g) {
+        float[] xs = Scratch.floats(2, g.xsSize(s, m));
+        pad(xs, x, i0, m, s, g);
+        int outW = s.outW(), fi = g.flatImage(s);
+        float[] xk = Scratch.floats(3, m * fi);
+        for (int img = 0; img < m; img++) {
+            for (int ci = 0; ci < s.cin(); ci++) {
+                int src = (img * s.cin() + ci) * g.ps;
+                for (int kj = 0; kj < s.kW(); kj++) {
+                    int dst = img * fi + (ci * s.kW() + kj) * g.ph * outW;
+                    for (int r = 0; r < g.ph; r++) {
+                        int from = src + r * g.pw + kj, to = dst + r * outW;
+                        if (outW < VL) {
+                            System.arraycopy(xs, from, xk, to, outW);
+                            continue;
+                        }
+                        for (int j = 0; ; j += VL) {   // the row's last vector ends at its end (overlapping the one before)
+                            if (j > outW - VL) j = outW - VL;
+                            FloatVector.fromArray(F, xs, from + j).intoArray(xk, to + j);
+                            if (j == outW - VL) break;
+                        }
+                    }
+                }
+            }
+        }
+        return xk;
+    }
+
     @Override
     public void forward(float[] y, float[] x, float[] w, float[] b, int i0, int m, Shape s) {
         Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
         int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout();
+        if (g.flat) {
+            float[] xk = flatCopies(x, i0, m, s, g);
+            int plane = outH * outW, fi = g.flatImage(s);
+            float[] wb = new float[cout * k + cout];   // weights, then biases (zero without)
+            System.arraycopy(w, 0, wb, 0, cout * k);
+            if (b != null) System.arraycopy(b, 0, wb, cout * k, cout);
+            for (int img = 0; img < m; img++) {
+                int yb = (i0 + img) * cout * plane;
+                for (int co = 0; co < cout; co += 6) {
+                    for (int q = 0; q < plane; q += 3 * VL) {
+                        fmaFlat6(y, yb + co * plane + q, plane, wb, xk, img * fi + q, g.flatOffs, k, co * k, cout * k + co);
+                    }
+                }
+            }
+            return;
+        }
         float[] xs = Scratch.floats(2, g.xsSize(s, m));
         pad(xs, x, i0, m, s, g);
         // the planes (a row block's lanes may run 2·VL past the last plane's span), then weights and bias, zero rows past cout
@@ -197,9 +265,75 @@ public final class VectorDirectConv implements DirectConv {
         a51.intoArray(out, o + 5 * len + VL);
     }
 
+    /**
+     * Six output channels by three vectors of a flat output plane: y[o + c·plane + ·] = b[c] +
+     * Σ_t w[c·k + t]·xk[x0 + off(t) + ·], in tap order as {@link #fmaBlock6} (the same bits),
+     * weights at wOff (rows k apart) and biases at bOff in {@code wb}; 18 accumulators.
+     */
+    private static void fmaFlat6(float[] y, int o, int plane, float[] wb, float[] xk, int x0, int[] offs, int k, int wOff, int bOff) {
+        int w0 = wOff, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k, w4 = w3 + k, w5 = w4 + k;
+        FloatVector a00 = FloatVector.broadcast(F, wb[bOff]), a01 = a00, a02 = a00;
+        FloatVector a10 = FloatVector.broadcast(F, wb[bOff + 1]), a11 = a10, a12 = a10;
+        FloatVector a20 = FloatVector.broadcast(F, wb[bOff + 2]), a21 = a20, a22 = a20;
+        FloatVector a30 = FloatVector.broadcast(F, wb[bOff + 3]), a31 = a30, a32 = a30;
+        FloatVector a40 = FloatVector.broadcast(F, wb[bOff + 4]), a41 = a40, a42 = a40;
+        FloatVector a50 = FloatVector.broadcast(F, wb[bOff + 5]), a51 = a50, a52 = a50;
+        for (int t = 0; t < k; t++) {
+            int at = x0 + offs[t];
+            FloatVector x1 = FloatVector.fromArray(F, xk, at), x2 = FloatVector.fromArray(F, xk, at + VL);
+            FloatVector x3 = FloatVector.fromArray(F, xk, at + 2 * VL);
+            FloatVector u = FloatVector.broadcast(F, wb[w0 + t]);
+            a00 = x1.fma(u, a00);
+            a01 = x2.fma(u, a01);
+            a02 = x3.fma(u, a02);
+            u = FloatVector.broadcast(F, wb[w1 + t]);
+            a10 = x1.fma(u, a10);
+            a11 = x2.fma(u, a11);
+            a12 = x3.fma(u, a12);
+            u = FloatVector.broadcast(F, wb[w2 + t]);
+            a20 = x1.fma(u, a20);
+            a21 = x2.fma(u, a21);
+            a22 = x3.fma(u, a22);
+            u = FloatVector.broadcast(F, wb[w3 + t]);
+            a30 = x1.fma(u, a30);
+            a31 = x2.fma(u, a31);
+            a32 = x3.fma(u, a32);
+            u = FloatVector.broadcast(F, wb[w4 + t]);
+            a40 = x1.fma(u, a40);
+            a41 = x2.fma(u, a41);
+            a42 = x3.fma(u, a42);
+            u = FloatVector.broadcast(F, wb[w5 + t]);
+            a50 = x1.fma(u, a50);
+            a51 = x2.fma(u, a51);
+            a52 = x3.fma(u, a52);
+        }
+        a00.intoArray(y, o);
+        a01.intoArray(y, o + VL);
+        a02.intoArray(y, o + 2 * VL);
+        a10.intoArray(y, o + plane);
+        a11.intoArray(y, o + plane + VL);
+        a12.intoArray(y, o + plane + 2 * VL);
+        a20.intoArray(y, o + 2 * plane);
+        a21.intoArray(y, o + 2 * plane + VL);
+        a22.intoArray(y, o + 2 * plane + 2 * VL);
+        a30.intoArray(y, o + 3 * plane);
+        a31.intoArray(y, o + 3 * plane + VL);
+        a32.intoArray(y, o + 3 * plane + 2 * VL);
+        a40.intoArray(y, o + 4 * plane);
+        a41.intoArray(y, o + 4 * plane + VL);
+        a42.intoArray(y, o + 4 * plane + 2 * VL);
+        a50.intoArray(y, o + 5 * plane);
+        a51.intoArray(y, o + 5 * plane + VL);
+        a52.intoArray(y, o + 5 * plane + 2 * VL);
+    }
+
     @Override
     public void backward(double[] dW, double[] dB, float[] dy, float[] x, int i0, int m, Shape s) {
         Geo g = GEOMETRY.computeIfAbsent(s, Geo::of);
+        if (g.flat) {
+            backwardFlat(dW, dB, dy, x, i0, m, s, g);
+            return;
+        }
         int k = s.k(), outH = s.outH(), outW = s.outW(), cout = s.cout(), hw = outH * outW;
         // dy on the padded pitch, junk columns and the odd channel's plane zero
         float[] dys = Scratch.floats(3, m * g.coutE * g.len + 2 * VL);
@@ -233,6 +367,35 @@ public final class VectorDirectConv implements DirectConv {
             float[] xs = Scratch.floats(2, g.xsSize(s, m));
             pad(xs, x, i0, m, s, g);
             weightGradient(dW, dys, xs, m, s, g);
+        }
+    }
+
+    /**
+     * Backward in the flat layout: dy's planes are read where they are (whole vectors, no junk
+     * columns to zero, no copy), dotted with the shifted copies three channels by five taps as in
+     * {@link #weightGradient35}.
+     */
+    private static void backwardFlat(double[] dW, double[] dB, float[] dy, float[] x, int i0, int m, Shape s, Geo g) {
+        int k = s.k(), cout = s.cout(), plane = s.outH() * s.outW();
+        if (dB != null) {
+            for (int img = 0; img < m; img++) {
+                for (int co = 0; co < cout; co++) dB[co] += LOOPS.sum(dy, ((i0 + img) * cout + co) * plane, plane);
+            }
+        }
+        if (dW == null) return;
+        float[] xk = flatCopies(x, i0, m, s, g);
+        int fi = g.flatImage(s);
+        int[] offs = g.flatOffs;
+        float[] acc = new float[15 * VL];
+        for (int co = 0; co < cout; co += 3) {
+            for (int t = 0; t < k; t += 5) {
+                java.util.Arrays.fill(acc, 0f);
+                for (int img = 0; img < m; img++) {
+                    dotBlock35(acc, dy, ((i0 + img) * cout + co) * plane, plane, xk, img * fi + offs[t], offs[t + 1] - offs[t],
+                            offs[t + 2] - offs[t], offs[t + 3] - offs[t], offs[t + 4] - offs[t]);
+                }
+                addLanes(dW, acc, co, 3, t, 5, 5, k);
+            }
         }
     }
 
