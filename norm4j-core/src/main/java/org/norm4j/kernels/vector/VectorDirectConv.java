@@ -133,14 +133,11 @@ public final class VectorDirectConv implements DirectConv {
         if (g.flat) {
             float[] xk = flatCopies(x, i0, m, s, g);
             int plane = outH * outW, fi = g.flatImage(s);
-            float[] wb = new float[cout * k + cout];   // weights, then biases (zero without)
-            System.arraycopy(w, 0, wb, 0, cout * k);
-            if (b != null) System.arraycopy(b, 0, wb, cout * k, cout);
             for (int img = 0; img < m; img++) {
                 int yb = (i0 + img) * cout * plane;
                 for (int co = 0; co < cout; co += 6) {
                     for (int q = 0; q < plane; q += 3 * VL) {
-                        fmaFlat6(y, yb + co * plane + q, plane, wb, xk, img * fi + q, g.flatOffs, k, co * k, cout * k + co);
+                        fmaFlat6(y, yb + co * plane + q, plane, w, b, co, xk, img * fi + q, g.flatOffs, k);
                     }
                 }
             }
@@ -267,42 +264,42 @@ public final class VectorDirectConv implements DirectConv {
 
     /**
      * Six output channels by three vectors of a flat output plane: y[o + c·plane + ·] = b[c] +
-     * Σ_t w[c·k + t]·xk[x0 + off(t) + ·], in tap order as {@link #fmaBlock6} (the same bits),
-     * weights at wOff (rows k apart) and biases at bOff in {@code wb}; 18 accumulators.
+     * Σ_t w[c·k + t]·xk[x0 + off(t) + ·] for output channels co + c (b null: no bias), in tap order
+     * as {@link #fmaBlock6} (the same bits); 18 accumulators.
      */
-    private static void fmaFlat6(float[] y, int o, int plane, float[] wb, float[] xk, int x0, int[] offs, int k, int wOff, int bOff) {
-        int w0 = wOff, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k, w4 = w3 + k, w5 = w4 + k;
-        FloatVector a00 = FloatVector.broadcast(F, wb[bOff]), a01 = a00, a02 = a00;
-        FloatVector a10 = FloatVector.broadcast(F, wb[bOff + 1]), a11 = a10, a12 = a10;
-        FloatVector a20 = FloatVector.broadcast(F, wb[bOff + 2]), a21 = a20, a22 = a20;
-        FloatVector a30 = FloatVector.broadcast(F, wb[bOff + 3]), a31 = a30, a32 = a30;
-        FloatVector a40 = FloatVector.broadcast(F, wb[bOff + 4]), a41 = a40, a42 = a40;
-        FloatVector a50 = FloatVector.broadcast(F, wb[bOff + 5]), a51 = a50, a52 = a50;
+    private static void fmaFlat6(float[] y, int o, int plane, float[] w, float[] b, int co, float[] xk, int x0, int[] offs, int k) {
+        int w0 = co * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k, w4 = w3 + k, w5 = w4 + k;
+        FloatVector a00 = FloatVector.broadcast(F, b == null ? 0f : b[co]), a01 = a00, a02 = a00;
+        FloatVector a10 = FloatVector.broadcast(F, b == null ? 0f : b[co + 1]), a11 = a10, a12 = a10;
+        FloatVector a20 = FloatVector.broadcast(F, b == null ? 0f : b[co + 2]), a21 = a20, a22 = a20;
+        FloatVector a30 = FloatVector.broadcast(F, b == null ? 0f : b[co + 3]), a31 = a30, a32 = a30;
+        FloatVector a40 = FloatVector.broadcast(F, b == null ? 0f : b[co + 4]), a41 = a40, a42 = a40;
+        FloatVector a50 = FloatVector.broadcast(F, b == null ? 0f : b[co + 5]), a51 = a50, a52 = a50;
         for (int t = 0; t < k; t++) {
             int at = x0 + offs[t];
             FloatVector x1 = FloatVector.fromArray(F, xk, at), x2 = FloatVector.fromArray(F, xk, at + VL);
             FloatVector x3 = FloatVector.fromArray(F, xk, at + 2 * VL);
-            FloatVector u = FloatVector.broadcast(F, wb[w0 + t]);
+            FloatVector u = FloatVector.broadcast(F, w[w0 + t]);
             a00 = x1.fma(u, a00);
             a01 = x2.fma(u, a01);
             a02 = x3.fma(u, a02);
-            u = FloatVector.broadcast(F, wb[w1 + t]);
+            u = FloatVector.broadcast(F, w[w1 + t]);
             a10 = x1.fma(u, a10);
             a11 = x2.fma(u, a11);
             a12 = x3.fma(u, a12);
-            u = FloatVector.broadcast(F, wb[w2 + t]);
+            u = FloatVector.broadcast(F, w[w2 + t]);
             a20 = x1.fma(u, a20);
             a21 = x2.fma(u, a21);
             a22 = x3.fma(u, a22);
-            u = FloatVector.broadcast(F, wb[w3 + t]);
+            u = FloatVector.broadcast(F, w[w3 + t]);
             a30 = x1.fma(u, a30);
             a31 = x2.fma(u, a31);
             a32 = x3.fma(u, a32);
-            u = FloatVector.broadcast(F, wb[w4 + t]);
+            u = FloatVector.broadcast(F, w[w4 + t]);
             a40 = x1.fma(u, a40);
             a41 = x2.fma(u, a41);
             a42 = x3.fma(u, a42);
-            u = FloatVector.broadcast(F, wb[w5 + t]);
+            u = FloatVector.broadcast(F, w[w5 + t]);
             a50 = x1.fma(u, a50);
             a51 = x2.fma(u, a51);
             a52 = x3.fma(u, a52);
