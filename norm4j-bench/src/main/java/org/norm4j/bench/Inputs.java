@@ -53,6 +53,12 @@ final class Inputs {
         return Arrays.copyOfRange(dims, 1, dims.length);
     }
 
+    /** Sets the gradients of x and of m's parameters to None, as tools/bench_pytorch.py does PyTorch's before each call. */
+    static void clearGrads(Tensor x, org.norm4j.nn.Module m) {
+        x.clearGrad();
+        for (org.norm4j.nn.Parameter p : m.parameters()) p.clearGrad();
+    }
+
     /**
      * What every normalization benchmark feeds its layer: x (seed 1, mean 0.5), the same values as
      * a leaf that requires grad, and dy (seed 2, mean 0); forward runs under {@code noGrad},
@@ -63,12 +69,6 @@ final class Inputs {
      * gradients reuse the previous call's arrays, so the figure is the kernels' and not the
      * allocator's (a call outside a scope also pays a fresh output: AllocateBench).
      */
-    /** Sets the gradients of x and of m's parameters to None, as tools/bench_pytorch.py does PyTorch's before each call. */
-    static void clearGrads(Tensor x, org.norm4j.nn.Module m) {
-        x.clearGrad();
-        for (org.norm4j.nn.Parameter p : m.parameters()) p.clearGrad();
-    }
-
     @SuppressWarnings("try")   // the noGrad() scope is used for its effect only
     static final class Operands {
         final Tensor x;
