@@ -90,6 +90,17 @@ public interface Loops {
                          float center, float invStd, float corr, float[] gamma);
 
     /**
+     * {@link #rowBackwardSums} of two rows, row r at dyOff and xOff and row r + 1 at dyOff + n and
+     * xOff + n, with their parameters at r and r + 1 of center, invStd and corr: acc[0], acc[1] as
+     * row r's call adds them, acc[2], acc[3] as row r + 1's. dGamma and dBeta get row r's term and
+     * then row r + 1's, the float operations of the two calls in their order (the same bits), in one
+     * read and write of them instead of two: the arrays are as long as a row, and a layer norm over
+     * [C, H, W] makes them megabytes that no longer stay in cache.
+     */
+    void rowBackwardSumsPair(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+                             float[] center, float[] invStd, float[] corr, int r, float[] gamma);
+
+    /**
      * dx[i] += invStd·gamma[i]·dy[i] + coefX·(x[i] − center) + coefK (gamma null means 1); with
      * {@code assign}, dx[i] = the same update (dx's contents are not read: a fresh gradient buffer).
      */

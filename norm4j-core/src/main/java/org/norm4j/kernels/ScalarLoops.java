@@ -140,6 +140,28 @@ public final class ScalarLoops implements Loops {
     }
 
     @Override
+    public void rowBackwardSumsPair(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                    float[] center, float[] invStd, float[] corr, int r, float[] gamma) {
+        double g10 = 0, g20 = 0, g11 = 0, g21 = 0;
+        float c0 = center[r], s0 = invStd[r], k0 = corr[r], c1 = center[r + 1], s1 = invStd[r + 1], k1 = corr[r + 1];
+        for (int i = 0; i < n; i++) {
+            float d0 = dy[dyOff + i], d1 = dy[dyOff + n + i];
+            float xhat0 = (x[xOff + i] - c0) * s0 + k0, xhat1 = (x[xOff + n + i] - c1) * s1 + k1;
+            double gd0 = gamma == null ? d0 : (double) gamma[i] * d0, gd1 = gamma == null ? d1 : (double) gamma[i] * d1;
+            g10 += gd0;
+            g20 += gd0 * xhat0;
+            g11 += gd1;
+            g21 += gd1 * xhat1;
+            if (dGamma != null) dGamma[i] = dGamma[i] + d0 * xhat0 + d1 * xhat1;
+            if (dBeta != null) dBeta[i] = dBeta[i] + d0 + d1;
+        }
+        acc[0] += g10;
+        acc[1] += g20;
+        acc[2] += g11;
+        acc[3] += g21;
+    }
+
+    @Override
     public void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
                             float invStd, float[] gamma, float coefX, float center, float coefK, boolean assign) {
         for (int i = 0; i < n; i++) {

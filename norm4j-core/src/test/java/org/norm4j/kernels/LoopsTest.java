@@ -622,6 +622,49 @@ class LoopsTest {
         }
     }
 
+    /**
+     * Two rows in one call are the two single-row calls: the same bits in acc (each row's sums)
+     * and in dGamma and dBeta (row r's term added before row r + 1's), the second row read at +n,
+     * each row with its own parameters.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void rowBackwardSumsPairIsTwoRowCalls(String name) {
+        Loops l = Twins.get(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                for (int nulls = 0; nulls < 8; nulls++) {
+                    Random r = random("rowBackwardSumsPair", n, kind);
+                    float[] x = data(r, X_OFF, 2 * n, kind);
+                    float[] dy = data(r, DY_OFF, 2 * n, Kind.RANDOM);
+                    int row = 1;   // the pair's parameters at [1] and [2] of arrays of 4
+                    float[] center = new float[4], invStd = new float[4], corr = new float[4];
+                    for (int j = 0; j < 2; j++) {
+                        center[row + j] = center(r, x, X_OFF + j * n, n, kind);
+                        invStd[row + j] = scaleFor(r, kind);
+                        corr[row + j] = (float) (0.01 * r.nextGaussian());
+                    }
+                    float[] gamma = (nulls & 1) != 0 ? null : gauss(r, n, 1, 0.5);
+                    float[] dGamma = (nulls & 2) != 0 ? null : gauss(r, n, 0, 1);
+                    float[] dBeta = (nulls & 4) != 0 ? null : gauss(r, n, 0, 1);
+                    float[] dGammaRows = dGamma == null ? null : dGamma.clone(), dBetaRows = dBeta == null ? null : dBeta.clone();
+                    double[] acc = {r.nextGaussian(), r.nextGaussian(), r.nextGaussian(), r.nextGaussian()};
+                    double[] acc0 = {acc[0], acc[1]}, acc1 = {acc[2], acc[3]};
+                    l.rowBackwardSumsPair(acc, dGamma, dBeta, dy, DY_OFF, x, X_OFF, n, center, invStd, corr, row, gamma);
+                    for (int j = 0; j < 2; j++) {
+                        l.rowBackwardSums(j == 0 ? acc0 : acc1, dGammaRows, dBetaRows, dy, DY_OFF + j * n, x, X_OFF + j * n, n,
+                                center[row + j], invStd[row + j], corr[row + j], gamma);
+                    }
+                    String label = label(name, "rowBackwardSumsPair", n, kind) + " gamma " + (gamma == null ? "null" : "set")
+                            + ", dGamma " + (dGamma == null ? "null" : "set") + ", dBeta " + (dBeta == null ? "null" : "set");
+                    assertArrayEquals(new double[] {acc0[0], acc0[1], acc1[0], acc1[1]}, acc, 0, label + ": acc, the two calls' sums");
+                    if (dGamma != null) assertArrayEquals(dGammaRows, dGamma, 0, label + ": dGamma, the two calls' updates");
+                    if (dBeta != null) assertArrayEquals(dBetaRows, dBeta, 0, label + ": dBeta, the two calls' updates");
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.norm4j.kernels.Twins#names")
     void rowBackward(String name) {

@@ -25,22 +25,35 @@ class RowNormBackwardTest {
 
     @Test
     void gradientsAgainstDoubleOnOneAndTwoThreads() {
-        Random r = new Random(5);
-        float[] x = new float[ROWS * LEN], dy = new float[x.length];
+        gradientsAgainstDouble(ROWS, LEN, 5);
+    }
+
+    /**
+     * 8 row groups of 35 rows of 4096: each group takes 17 pairs of rows (its partials folded into
+     * double after the sixteenth, at row 32) and one row alone, then folds again.
+     */
+    @Test
+    void rowsInPairsWithAFoldInsideAGroupAndAnOddRowLeft() {
+        gradientsAgainstDouble(8 * 35, 4096, 7);
+    }
+
+    private static void gradientsAgainstDouble(int rows, int len, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[rows * len], dy = new float[x.length];
         for (int i = 0; i < x.length; i++) {
-            x[i] = (i / LEN == 3 ? 1e4f : 0.5f) + (float) r.nextGaussian() * (i / LEN == 3 ? 1e-2f : 1f);
+            x[i] = (i / len == 3 ? 1e4f : 0.5f) + (float) r.nextGaussian() * (i / len == 3 ? 1e-2f : 1f);
             dy[i] = (float) r.nextGaussian();
         }
         for (boolean centered : new boolean[] {true, false}) {
-            float[][] ref = reference(x, dy, centered);
+            float[][] ref = reference(x, dy, centered, rows, len);
             for (int threads = 1; threads <= 2; threads++) {
-                float[][] leaf = run(x, dy, centered, false, threads), inner = run(x, dy, centered, true, threads);
+                float[][] leaf = run(x, dy, centered, false, threads, rows, len), inner = run(x, dy, centered, true, threads, rows, len);
                 String what = (centered ? "LayerNorm" : "RMSNorm") + " on " + threads + " threads";
                 for (int k = 0; k < 3; k++) {
                     String name = what + " " + new String[] {"dx", "dGamma", "dBeta"}[k];
                     assertArrayEquals(leaf[k], inner[k], name + ": assigning into a fresh buffer = adding into zeros");
                     for (int i = 0; i < ref[k].length; i++) {
-                        double tol = 2e-4 * (1 + Math.abs(ref[k][i])) + (k == 0 ? 0 : 1e-5 * ROWS);
+                        double tol = 2e-4 * (1 + Math.abs(ref[k][i])) + (k == 0 ? 0 : 1e-5 * rows);
                         if (Math.abs(leaf[k][i] - ref[k][i]) > tol) {
                             throw new AssertionError(name + "[" + i + "] = " + leaf[k][i] + ", double gives " + ref[k][i]);
                         }
@@ -78,51 +91,51 @@ class RowNormBackwardTest {
     }
 
     /** {dx, dGamma, dBeta} of the module's default affine (gamma 1, beta 0), x a leaf or reshaped from one. */
-    private static float[][] run(float[] x, float[] dy, boolean centered, boolean throughReshape, int threads) {
+    private static float[][] run(float[] x, float[] dy, boolean centered, boolean throughReshape, int threads, int rows, int len) {
         int before = Parallel.threads();
         Parallel.setThreads(threads);
         try (Workspace.Scope s = Workspace.open()) {
-            Module m = centered ? new LayerNorm(new int[] {LEN}) : new RMSNorm(new int[] {LEN});
-            Tensor leaf = Tensor.of(x.clone(), ROWS, LEN).requiresGrad(true);
-            Tensor in = throughReshape ? Pointwise.reshape(leaf, ROWS, LEN) : leaf;
+            Module m = centered ? new LayerNorm(new int[] {len}) : new RMSNorm(new int[] {len});
+            Tensor leaf = Tensor.of(x.clone(), rows, len).requiresGrad(true);
+            Tensor in = throughReshape ? Pointwise.reshape(leaf, rows, len) : leaf;
             assertEquals(!throughReshape, in.isLeaf());
-            m.forward(in).backward(Tensor.of(dy.clone(), ROWS, LEN));
+            m.forward(in).backward(Tensor.of(dy.clone(), rows, len));
             var params = m.parameters();
             return new float[][] {leaf.grad().toArray(), params.get(0).grad().toArray(),
-                    centered ? params.get(1).grad().toArray() : new float[LEN]};
+                    centered ? params.get(1).grad().toArray() : new float[len]};
         } finally {
             Parallel.setThreads(before);
         }
     }
 
     /** The textbook backward in double: dx = invStd·(dy − mean(dy) − xhat·mean(dy·xhat)) (RMS: no mean(dy) term). */
-    private static float[][] reference(float[] x, float[] dy, boolean centered) {
+    private static float[][] reference(float[] x, float[] dy, boolean centered, int rows, int len) {
         float[] dx = new float[x.length];
-        double[] dG = new double[LEN], dB = new double[LEN];
-        for (int r = 0; r < ROWS; r++) {
-            int off = r * LEN;
+        double[] dG = new double[len], dB = new double[len];
+        for (int r = 0; r < rows; r++) {
+            int off = r * len;
             double mean = 0, ms = 0;
             if (centered) {
-                for (int i = 0; i < LEN; i++) mean += x[off + i];
-                mean /= LEN;
+                for (int i = 0; i < len; i++) mean += x[off + i];
+                mean /= len;
             }
-            for (int i = 0; i < LEN; i++) ms += (x[off + i] - mean) * (x[off + i] - mean);
-            double inv = 1 / Math.sqrt(ms / LEN + (centered ? 1e-5 : 1.1920928955078125e-07));
+            for (int i = 0; i < len; i++) ms += (x[off + i] - mean) * (x[off + i] - mean);
+            double inv = 1 / Math.sqrt(ms / len + (centered ? 1e-5 : 1.1920928955078125e-07));
             double g1 = 0, g2 = 0;
-            for (int i = 0; i < LEN; i++) {
+            for (int i = 0; i < len; i++) {
                 double xhat = (x[off + i] - mean) * inv;
                 g1 += dy[off + i];
                 g2 += dy[off + i] * xhat;
                 dG[i] += dy[off + i] * xhat;
                 dB[i] += dy[off + i];
             }
-            for (int i = 0; i < LEN; i++) {
+            for (int i = 0; i < len; i++) {
                 double xhat = (x[off + i] - mean) * inv;
-                dx[off + i] = (float) (inv * (dy[off + i] - (centered ? g1 / LEN : 0) - xhat * g2 / LEN));
+                dx[off + i] = (float) (inv * (dy[off + i] - (centered ? g1 / len : 0) - xhat * g2 / len));
             }
         }
-        float[] g = new float[LEN], b = new float[LEN];
-        for (int i = 0; i < LEN; i++) {
+        float[] g = new float[len], b = new float[len];
+        for (int i = 0; i < len; i++) {
             g[i] = (float) dG[i];
             b[i] = centered ? (float) dB[i] : 0f;
         }

@@ -452,6 +452,58 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
+    public void rowBackwardSumsPair(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                    float[] center, float[] invStd, float[] corr, int r, float[] gamma) {
+        int bound = F.loopBound(n), dyOff1 = dyOff + n, xOff1 = xOff + n;
+        FloatVector vCenter0 = FloatVector.broadcast(F, center[r]), vCenter1 = FloatVector.broadcast(F, center[r + 1]);
+        FloatVector vInvStd0 = FloatVector.broadcast(F, invStd[r]), vInvStd1 = FloatVector.broadcast(F, invStd[r + 1]);
+        FloatVector vCorr0 = FloatVector.broadcast(F, corr[r]), vCorr1 = FloatVector.broadcast(F, corr[r + 1]);
+        double g10 = 0, g20 = 0, g11 = 0, g21 = 0;
+        int i = 0;
+        while (i < bound) {   // each row's sums as rowBackwardSums makes them: the same chunks, the same lanes
+            int end = i + Math.min(CHUNK, bound - i);
+            FloatVector a10 = FloatVector.zero(F), a20 = a10, a11 = a10, a21 = a10;
+            for (; i < end; i += F.length()) {
+                FloatVector d0 = FloatVector.fromArray(F, dy, dyOff + i), d1 = FloatVector.fromArray(F, dy, dyOff1 + i);
+                FloatVector xhat0 = FloatVector.fromArray(F, x, xOff + i).sub(vCenter0).mul(vInvStd0).add(vCorr0);
+                FloatVector xhat1 = FloatVector.fromArray(F, x, xOff1 + i).sub(vCenter1).mul(vInvStd1).add(vCorr1);
+                FloatVector gd0 = d0, gd1 = d1;
+                if (gamma != null) {
+                    FloatVector g = FloatVector.fromArray(F, gamma, i);
+                    gd0 = g.mul(d0);
+                    gd1 = g.mul(d1);
+                }
+                a10 = a10.add(gd0);
+                a20 = gd0.fma(xhat0, a20);
+                a11 = a11.add(gd1);
+                a21 = gd1.fma(xhat1, a21);
+                if (dGamma != null) FloatVector.fromArray(F, dGamma, i).add(d0.mul(xhat0)).add(d1.mul(xhat1)).intoArray(dGamma, i);
+                if (dBeta != null) FloatVector.fromArray(F, dBeta, i).add(d0).add(d1).intoArray(dBeta, i);
+            }
+            g10 += a10.reduceLanes(VectorOperators.ADD);
+            g20 += a20.reduceLanes(VectorOperators.ADD);
+            g11 += a11.reduceLanes(VectorOperators.ADD);
+            g21 += a21.reduceLanes(VectorOperators.ADD);
+        }
+        float c0 = center[r], s0 = invStd[r], k0 = corr[r], c1 = center[r + 1], s1 = invStd[r + 1], k1 = corr[r + 1];
+        for (; i < n; i++) {
+            float d0 = dy[dyOff + i], d1 = dy[dyOff1 + i];
+            float xhat0 = (x[xOff + i] - c0) * s0 + k0, xhat1 = (x[xOff1 + i] - c1) * s1 + k1;
+            double gd0 = gamma == null ? d0 : (double) gamma[i] * d0, gd1 = gamma == null ? d1 : (double) gamma[i] * d1;
+            g10 += gd0;
+            g20 += gd0 * xhat0;
+            g11 += gd1;
+            g21 += gd1 * xhat1;
+            if (dGamma != null) dGamma[i] = dGamma[i] + d0 * xhat0 + d1 * xhat1;
+            if (dBeta != null) dBeta[i] = dBeta[i] + d0 + d1;
+        }
+        acc[0] += g10;
+        acc[1] += g20;
+        acc[2] += g11;
+        acc[3] += g21;
+    }
+
+    @Override
     public void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
                             float invStd, float[] gamma, float coefX, float center, float coefK, boolean assign) {
         int bound = F.loopBound(n);
