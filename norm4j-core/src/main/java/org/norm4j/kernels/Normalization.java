@@ -24,8 +24,9 @@ import org.norm4j.tensor.Workspace;
  *
  * <p>Statistics are exact to float rounding for any mean: Σd and Σd² of d = x − shift, with a
  * shift near the mean rounded to float (so d is exact for x near the mean), give mean = shift +
- * Σd/n and m2 = Σd² − (Σd)²/n (the corrected two-pass algorithm). Channels-first runs take the
- * shift from a first pass over the channel (the second reads it from cache); channels-last input
+ * Σd/n and m2 = Σd² − (Σd)²/n (the corrected two-pass algorithm). A channels-first channel takes
+ * its shift from {@value #PILOT_RUNS} of its runs spread over the batch and is then read once (a
+ * second pass only when that shift is over a deviation from the channel's mean); channels-last input
  * (B = 1) is reduced in fixed chunks of rows, each read once with the shift taken from its first
  * {@value #FOLD_ROWS} rows (a second pass only when that shift is over a deviation from the
  * chunk's mean), and the chunks are merged with Chan's formula, so the result does not depend on
@@ -77,22 +78,18 @@ public final class Normalization {
             collectStatsColumns(l, mean, m2, x, xOff, A, C);
             return;
         }
-        // one task per channel group: each channel's runs merge in the same order on any thread
+        // one task per channel group: each channel's runs add in the same order on any thread
         // count. Within a task x is read once, in memory order (image by image, the group's runs
         // of each image side by side): runs of a few KB a channel's stride apart read at less than
         // half the speed of the same bytes in order (measured on AMD's Zen 4)
         Parallel.forRange(C, streamingGroup(C, A, B), (c0, c1) -> {
-            double[] run = new double[2], mu = new double[c1 - c0], sq = new double[c1 - c0];
+            float[] shift = new float[c1 - c0];
+            double[][] acc = new double[c1 - c0][2];
+            for (int c = c0; c < c1; c++) shift[c - c0] = pilotShift(l, x, xOff, A, C, B, c);
             for (int a = 0; a < A; a++) {
-                for (int c = c0; c < c1; c++) {
-                    rowMoments(l, run, x, xOff + (a * C + c) * B, B);
-                    Moments.merge(mu, sq, c - c0, (double) a * B, B, run[0], run[1]);
-                }
+                for (int c = c0; c < c1; c++) l.sumShifted(acc[c - c0], x, xOff + (a * C + c) * B, B, shift[c - c0]);
             }
-            for (int c = c0; c < c1; c++) {
-                mean[c] = mu[c - c0];
-                m2[c] = sq[c - c0];
-            }
+            for (int c = c0; c < c1; c++) finishChannel(l, acc[c - c0], shift[c - c0], mean, m2, x, xOff, A, C, B, c);
         });
     }
 
@@ -108,18 +105,61 @@ public final class Normalization {
         return Math.max(1, (C + tasks - 1) / tasks);
     }
 
+    /** Runs of channel c the shift of its one-pass sums is taken from: spread over the batch, so images that differ do not put it far from the mean. */
+    static final int PILOT_RUNS = 8;
+
     /**
-     * mean[c], m2[c] of channel c (B > 1), as {@link #collectStatsChannels} computes them: each
-     * run's moments ({@link #rowMoments}, while the run is in cache) merged run by run in order
-     * ({@link Moments#merge(double[], double[], int, double, double, double, double)}).
+     * The shift of channel c's one-pass sums: the mean of {@value #PILOT_RUNS} of its runs, images
+     * 0, A/8, 2A/8, … (all of them when A is smaller), rounded to float. A channel's images can
+     * differ more than its values within an image (bright and dark pictures), so a single image's
+     * mean could lie more than a deviation from the channel's; eight of them rarely do.
+     */
+    private static float pilotShift(Loops l, float[] x, int xOff, int A, int C, int B, int c) {
+        int runs = Math.min(A, PILOT_RUNS);
+        if (runs == 0) return 0;
+        double s = 0;
+        for (int k = 0; k < runs; k++) s += l.sum(x, xOff + ((int) ((long) k * A / runs) * C + c) * B, B);
+        return (float) (s / ((double) runs * B));
+    }
+
+    /**
+     * mean[c], m2[c] from the sums acc = {Σd, Σd²} of d = x − shift over the channel's A·B values:
+     * mean = shift + Σd/n, m2 = Σd² − (Σd)²/n. The cancellation there amplifies the rounding of Σd²
+     * by 1 + (shift − mean)²/var: at most 2 while the shift is within a deviation of the mean;
+     * past that (a channel that drifts across the batch, or a spread within rounding of its mean)
+     * the channel's sums again about float(mean), the two-pass algorithm.
+     */
+    private static void finishChannel(Loops l, double[] acc, float shift, double[] mean, double[] m2, float[] x, int xOff,
+                                      int A, int C, int B, int c) {
+        double n = (double) A * B;
+        if (n == 0) {
+            mean[c] = 0;
+            m2[c] = 0;
+            return;
+        }
+        double s1 = acc[0], sq = s1 * s1 / n;
+        if (sq > acc[1] - sq) {
+            shift = (float) (shift + s1 / n);
+            acc[0] = 0;
+            acc[1] = 0;
+            for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
+            s1 = acc[0];
+            sq = s1 * s1 / n;
+        }
+        mean[c] = shift + s1 / n;
+        m2[c] = Math.max(0, acc[1] - sq);
+    }
+
+    /**
+     * mean[c], m2[c] of channel c (B > 1), as {@link #collectStatsChannels} computes them (the same
+     * operations, so the same bits): the pilot shift, each run's shifted sums in order, the finish.
      */
     private static void channelMoments(Loops l, double[] acc, double[] mean, double[] m2, float[] x, int xOff, int A, int C, int B, int c) {
-        mean[c] = 0;   // as collectStatsChannels leaves a channel of no runs
-        m2[c] = 0;
-        for (int a = 0; a < A; a++) {
-            rowMoments(l, acc, x, xOff + (a * C + c) * B, B);
-            Moments.merge(mean, m2, c, (double) a * B, B, acc[0], acc[1]);
-        }
+        float shift = pilotShift(l, x, xOff, A, C, B, c);
+        acc[0] = 0;
+        acc[1] = 0;
+        for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
+        finishChannel(l, acc, shift, mean, m2, x, xOff, A, C, B, c);
     }
 
     /** Sets channel c's apply parameters (center[c], scale[c], shift[c]) once its moments are known. */

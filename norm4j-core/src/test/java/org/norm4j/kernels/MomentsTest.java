@@ -36,6 +36,48 @@ class MomentsTest {
         return m;
     }
 
+    /**
+     * Channels-first channels are read once about a shift from eight of their runs; where those
+     * runs are not the channel (here the pilot images 0, 1024, …, 7168 of 8192 hold 1e4 + 1 and the
+     * others 1e4, so the shift lies 32 deviations from the mean, and the one-pass m2 carries a
+     * thousand times the rounding: 2.7e-7 of m2, against 2e-12 about the mean), the channel takes
+     * a second pass about its mean (checked to 1e-8 of m2). Beside it:
+     * a spread of 1e-2 on a mean of 1e4, images that drift, a constant. Against the two-pass
+     * moments in double, to ~1e-6 of the spread, the per-channel and memory-order paths alike.
+     */
+    @Test
+    void channelsFirstOnePassHoldsForUnrepresentativePilotsDriftAndLargeMeans() {
+        Random rnd = new Random(17);
+        int A = 8192, C = 4, B = 20;
+        float[] x = new float[A * C * B];
+        for (int a = 0; a < A; a++) {
+            for (int b = 0; b < B; b++) {
+                int o = a * C * B + b;
+                x[o] = (float) ((a % 1024 == 0 ? 1e4 + 1 : 1e4) + 1e-3 * rnd.nextGaussian());   // the pilots alone are far
+                x[o + B] = (float) (1e4 + 1e-2 * rnd.nextGaussian());                     // large mean, tiny spread
+                x[o + 2 * B] = (float) (a * 0.1 + 1e-3 * rnd.nextGaussian());            // images that drift
+                x[o + 3 * B] = 7f;                                                       // constant
+            }
+        }
+        double[] mean = new double[C], m2 = new double[C];
+        Normalization.collectStatsChannels(mean, m2, x, 0, A, C, B);
+        double[] meanCached = new double[C], m2Cached = new double[C];
+        float[] center = new float[C], scale = new float[C], shift = new float[C];
+        Normalization.statsThenApplyChannels(meanCached, m2Cached, new float[x.length], x, null, A, C, 1, B, c -> { }, center, scale, shift,
+                Activation.IDENTITY);
+        for (int c = 0; c < C; c++) {
+            double s = 0, q = 0;
+            for (int a = 0; a < A; a++) for (int b = 0; b < B; b++) s += x[(a * C + c) * B + b];
+            double n = (double) A * B, mu = s / n;
+            for (int a = 0; a < A; a++) for (int b = 0; b < B; b++) q += Math.pow(x[(a * C + c) * B + b] - mu, 2);
+            double std = Math.sqrt(q / n);
+            assertEquals(mu, mean[c], 1e-6 * std + 1e-12 * Math.abs(mu), "mean " + c);
+            assertEquals(q, m2[c], (c == 0 ? 1e-8 : 1e-6) * q, "m2 " + c);
+            assertEquals(mean[c], meanCached[c], "channel " + c + ": the per-channel path gives the memory-order path's bits");
+            assertEquals(m2[c], m2Cached[c], "channel " + c + ": the per-channel path gives the memory-order path's bits");
+        }
+    }
+
     @Test
     void channelsLastChunkingEqualsOnePass() {
         // More rows than one chunk: the chunked, merged reduction against the kernel's one-chunk result.
