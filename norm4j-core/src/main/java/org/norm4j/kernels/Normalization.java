@@ -140,9 +140,7 @@ public final class Normalization {
         double s1 = acc[0], sq = s1 * s1 / n;
         if (sq > acc[1] - sq) {
             shift = (float) (shift + s1 / n);
-            acc[0] = 0;
-            acc[1] = 0;
-            for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
+            channelSums(l, acc, x, xOff, A, C, B, c, shift);
             s1 = acc[0];
             sq = s1 * s1 / n;
         }
@@ -156,10 +154,15 @@ public final class Normalization {
      */
     private static void channelMoments(Loops l, double[] acc, double[] mean, double[] m2, float[] x, int xOff, int A, int C, int B, int c) {
         float shift = pilotShift(l, x, xOff, A, C, B, c);
+        channelSums(l, acc, x, xOff, A, C, B, c, shift);
+        finishChannel(l, acc, shift, mean, m2, x, xOff, A, C, B, c);
+    }
+
+    /** acc = {Σd, Σd²} of d = x − shift over channel c's runs, added run by run in image order. */
+    private static void channelSums(Loops l, double[] acc, float[] x, int xOff, int A, int C, int B, int c, float shift) {
         acc[0] = 0;
         acc[1] = 0;
         for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
-        finishChannel(l, acc, shift, mean, m2, x, xOff, A, C, B, c);
     }
 
     /** Sets channel c's apply parameters (center[c], scale[c], shift[c]) once its moments are known. */
@@ -639,11 +642,12 @@ public final class Normalization {
                     fold(dG, fG);
                     fold(dB, fB);
                 }
-                for (int j = 0; j < count && dx != null; j++, r++, off += len) {
-                    coefs.of(r, acc[2 * j], acc[2 * j + 1], coef);
-                    l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coef[0], center[r], coef[1], assign);
+                for (int j = 0; j < count && dx != null; j++) {
+                    int rj = r + j, oj = off + j * len;
+                    coefs.of(rj, acc[2 * j], acc[2 * j + 1], coef);
+                    l.rowBackward(dx, dxOff + oj, dy, dyOff + oj, x, xOff + oj, len, invStd[rj], gamma, coef[0], center[rj], coef[1], assign);
                 }
-                if (dx == null) r += count;
+                r += count;
             }
         });
         for (int k = 1; k < groups; k++) {
