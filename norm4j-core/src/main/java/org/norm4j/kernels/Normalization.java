@@ -25,8 +25,11 @@ import org.norm4j.tensor.Workspace;
  * <p>Statistics are exact to float rounding for any mean: Σd and Σd² of d = x − shift, with a
  * shift near the mean rounded to float (so d is exact for x near the mean), give mean = shift +
  * Σd/n and m2 = Σd² − (Σd)²/n (the corrected two-pass algorithm). A channels-first channel takes
- * its shift from {@value #PILOT_RUNS} of its runs spread over the batch and is then read once (a
- * second pass only when that shift is over a deviation from the channel's mean); channels-last input
+ * its shift from {@value #PILOT_RUNS} of its runs spread over the batch and is then read once, in
+ * memory order: chunks of whole images ({@link #chunkImages}), each channel's runs added into the
+ * chunk's partial, the partials in chunk order (a second pass only when that shift is over a
+ * deviation from the channel's mean); the backward sums of batch norm go by the same chunks.
+ * Channels-last input
  * (B = 1) is reduced in fixed chunks of rows, each read once with the shift taken from its first
  * {@value #FOLD_ROWS} rows (a second pass only when that shift is over a deviation from the
  * chunk's mean), and the chunks are merged with Chan's formula, so the result does not depend on
@@ -78,31 +81,86 @@ public final class Normalization {
             collectStatsColumns(l, mean, m2, x, xOff, A, C);
             return;
         }
-        // one task per channel group: each channel's runs add in the same order on any thread
-        // count. Within a task x is read once, in memory order (image by image, the group's runs
-        // of each image side by side): runs of a few KB a channel's stride apart read at less than
-        // half the speed of the same bytes in order (measured on AMD's Zen 4)
-        Parallel.forRange(C, streamingGroup(C, A, B), (c0, c1) -> {
-            float[] shift = new float[c1 - c0];
-            double[][] acc = new double[c1 - c0][2];
-            for (int c = c0; c < c1; c++) shift[c - c0] = pilotShift(l, x, xOff, A, C, B, c);
-            for (int a = 0; a < A; a++) {
-                for (int c = c0; c < c1; c++) l.sumShifted(acc[c - c0], x, xOff + (a * C + c) * B, B, shift[c - c0]);
-            }
-            for (int c = c0; c < c1; c++) finishChannel(l, acc[c - c0], shift[c - c0], mean, m2, x, xOff, A, C, B, c);
-        });
+        // x read once, in memory order: tasks are chunks of whole images (contiguous), each
+        // channel's shifted sums of a chunk added run by run into the chunk's partial, the
+        // partials added in chunk order; chunks depend on the shape alone, so the sums are the
+        // same bits on any number of threads (and channelSums' for one channel)
+        float[] shift = pilotShifts(l, x, xOff, A, C, B);
+        double[] sums = chunkedChannelSums(A, C, B, (acc, off, c) -> l.sumShifted(acc, x, xOff + off, B, shift[c]));
+        double[] acc = new double[2];
+        for (int c = 0; c < C; c++) {
+            acc[0] = sums[2 * c];
+            acc[1] = sums[2 * c + 1];
+            finishChannel(l, acc, shift[c], mean, m2, x, xOff, A, C, B, c);
+        }
+    }
+
+    /** One run's pair of sums added into acc: the run at offset off (a·C + c)·B of channel c. */
+    @FunctionalInterface
+    private interface RunSums {
+        void add(double[] acc, int off, int c);
     }
 
     /**
-     * Channels per task of a memory-order pass over channels-first [A, C, B]: enough that each
-     * image's runs of the group make a contiguous block of at least 32 KB (8192 floats), and at
-     * least the usual grain, but an even number of tasks, two at least. Fixed by the shape.
+     * Each channel's pair of sums over its runs of channels-first [A, C, B], x read once in memory
+     * order: tasks are chunks of whole images ({@link #chunkImages}), each run's sums added into
+     * its chunk's partial in image order, the partials then added in chunk order, from zero. The
+     * chunks depend on the shape alone: the same bits on any number of threads. Returns
+     * {Σ first, Σ second} of channel c at [2c], [2c + 1].
      */
-    static int streamingGroup(int C, int A, int B) {
-        int group = Math.max(Parallel.grain((long) A * B, TASK_ELEMENTS), (8192 + B - 1) / B);
-        int tasks = Math.max(2, (C + group - 1) / group);
-        tasks += tasks % 2;   // an even count: two cores get equal shares
-        return Math.max(1, (C + tasks - 1) / tasks);
+    private static double[] chunkedChannelSums(int A, int C, int B, RunSums run) {
+        int per = chunkImages(A, C, B), chunks = (A + per - 1) / per;
+        double[] part = new double[2 * chunks * C];
+        Parallel.forEach(chunks, k -> {
+            double[] acc = new double[2];
+            for (int a = k * per, end = Math.min(A, a + per); a < end; a++) {
+                for (int c = 0; c < C; c++) {
+                    acc[0] = 0;
+                    acc[1] = 0;
+                    run.add(acc, (a * C + c) * B, c);
+                    part[2 * (k * C + c)] += acc[0];
+                    part[2 * (k * C + c) + 1] += acc[1];
+                }
+            }
+        });
+        double[] sums = new double[2 * C];
+        for (int k = 0; k < chunks; k++) {
+            for (int i = 0; i < 2 * C; i++) sums[i] += part[2 * k * C + i];
+        }
+        return sums;
+    }
+
+    /** Most chunks of a channels-first reduction ({@link #chunkImages}): their partials stay a few KB. */
+    static final int MAX_CHUNKS = 32;
+
+    /**
+     * Images per chunk of a channels-first reduction over [A, C, B] (batch norm's statistics and
+     * backward sums): about {@value #TASK_ELEMENTS} floats, at most {@value #MAX_CHUNKS} chunks.
+     * A channel's sum adds its runs in image order within a chunk, then the chunks' partials in
+     * order; the chunks are fixed by the shape, so every path that sums a channel
+     * ({@link #collectStatsChannels}, {@link #statsThenApplyChannels}, the backward sums, a channel
+     * at a time or the whole tensor) gets the same bits on any number of threads.
+     */
+    public static int chunkImages(int A, int C, int B) {
+        long perImage = Math.max(1, (long) C * B);
+        int per = (int) Math.max(1, Math.min(Math.max(1, A), TASK_ELEMENTS / perImage));
+        return Math.max(per, (A + MAX_CHUNKS - 1) / MAX_CHUNKS);
+    }
+
+    /** Every channel's {@link #pilotShift}, its pilot images read in memory order. */
+    private static float[] pilotShifts(Loops l, float[] x, int xOff, int A, int C, int B) {
+        float[] shift = new float[C];
+        int runs = Math.min(A, PILOT_RUNS);
+        if (runs == 0) return shift;
+        Parallel.forRange(C, Math.max(1, (C + 1) / 2), (c0, c1) -> {   // two tasks: each its channels of the pilot images
+            double[] s = new double[c1 - c0];
+            for (int k = 0; k < runs; k++) {
+                int a = (int) ((long) k * A / runs);
+                for (int c = c0; c < c1; c++) s[c - c0] += l.sum(x, xOff + (a * C + c) * B, B);
+            }
+            for (int c = c0; c < c1; c++) shift[c] = (float) (s[c - c0] / ((double) runs * B));
+        });
+        return shift;
     }
 
     /** Runs of channel c the shift of its one-pass sums is taken from: spread over the batch, so images that differ do not put it far from the mean. */
@@ -158,11 +216,27 @@ public final class Normalization {
         finishChannel(l, acc, shift, mean, m2, x, xOff, A, C, B, c);
     }
 
-    /** acc = {Σd, Σd²} of d = x − shift over channel c's runs, added run by run in image order. */
+    /**
+     * acc = {Σd, Σd²} of d = x − shift over channel c's runs: run by run in image order into each
+     * chunk's partial ({@link #chunkImages}), the partials in chunk order (collectStatsChannels' sums).
+     */
     private static void channelSums(Loops l, double[] acc, float[] x, int xOff, int A, int C, int B, int c, float shift) {
         acc[0] = 0;
         acc[1] = 0;
-        for (int a = 0; a < A; a++) l.sumShifted(acc, x, xOff + (a * C + c) * B, B, shift);
+        double[] run = new double[2];
+        int per = chunkImages(A, C, B);
+        for (int a0 = 0; a0 < A; a0 += per) {
+            double p0 = 0, p1 = 0;
+            for (int a = a0, end = Math.min(A, a0 + per); a < end; a++) {
+                run[0] = 0;
+                run[1] = 0;
+                l.sumShifted(run, x, xOff + (a * C + c) * B, B, shift);
+                p0 += run[0];
+                p1 += run[1];
+            }
+            acc[0] += p0;
+            acc[1] += p1;
+        }
     }
 
     /** Sets channel c's apply parameters (center[c], scale[c], shift[c]) once its moments are known. */
@@ -482,16 +556,20 @@ public final class Normalization {
             backwardSumsColumns(l, sumDy, sumDyXc, dy, dyOff, x, xOff, A, C, center, pStride);
             return;
         }
-        // tasks own disjoint p: channel groups when the parameters are shared across a (batch norm),
-        // groups of a otherwise; each p's terms are added in a's order either way
-        boolean shared = pStride == 0;
-        int n = shared ? C : A;
-        long perIndex = shared ? (long) A * B : (long) C * B;
-        Parallel.forRange(n, shared ? streamingGroup(C, A, B) : Parallel.grain(perIndex, TASK_ELEMENTS), (i0, i1) -> {
+        if (pStride == 0) {   // batch norm: chunks of whole images in memory order, as collectStatsChannels
+            double[] sums = chunkedChannelSums(A, C, B, (acc, off, c) -> l.dotShifted(acc, dy, dyOff + off, x, xOff + off, B, center[c]));
+            for (int c = 0; c < C; c++) {
+                sumDy[c] += sums[2 * c];
+                sumDyXc[c] += sums[2 * c + 1];
+            }
+            return;
+        }
+        // parameters per (a, c) (instance and group norm): tasks are groups of whole images, each
+        // p's runs its own
+        Parallel.forRange(A, Parallel.grain((long) C * B, TASK_ELEMENTS), (a0, a1) -> {
             double[] acc = new double[2];
-            int aLo = shared ? 0 : i0, aHi = shared ? A : i1, cLo = shared ? i0 : 0, cHi = shared ? i1 : C;
-            for (int a = aLo; a < aHi; a++) {
-                for (int c = cLo; c < cHi; c++) {
+            for (int a = a0; a < a1; a++) {
+                for (int c = 0; c < C; c++) {
                     int p = a * pStride + c, off = (a * C + c) * B;
                     acc[0] = 0;
                     acc[1] = 0;

@@ -295,13 +295,14 @@ public final class ChannelNorm {
         int pooledPlane = s.poolW > 0 ? (s.poolH / 2) * (s.poolW / 2) : 0;
         double n = l.countPerStat();
         Loops lp = Loops.get();
+        int per = Normalization.chunkImages(A, C, B);   // the whole-tensor sums' chunks: the same bits
         Parallel.forRange(C, Parallel.grain((long) A * B, 1 << 16), (c0, c1) -> {
             float[] dyC = derive ? Scratch.floats(0, A * B) : null;   // the channel's dy, run after run
             float[] plane = s.poolW > 0 && s.activation != Activation.SIGMOID ? new float[B] : null;   // zero where no window reaches; the sigmoid's pass needs none
             double[] acc = new double[2];
             for (int c = c0; c < c1; c++) {
                 float[] dy = derive ? dyC : dOut;
-                double sumDy = 0, sumDyXc = 0;
+                double sumDy = 0, sumDyXc = 0, chunkDy = 0, chunkDyXc = 0;
                 for (int a = 0; a < A; a++) {
                     int off = (a * C + c) * B;
                     if (derive) {   // the run's dy, then its sums while it is in cache
@@ -314,8 +315,14 @@ public final class ChannelNorm {
                     acc[0] = 0;
                     acc[1] = 0;
                     lp.dotShifted(acc, dy, derive ? a * B : off, s.x, off, B, s.center[c]);
-                    sumDy += acc[0];
-                    sumDyXc += acc[1];
+                    chunkDy += acc[0];   // the runs into their chunk's partial, the partials in order
+                    chunkDyXc += acc[1];
+                    if ((a + 1) % per == 0 || a == A - 1) {
+                        sumDy += chunkDy;
+                        sumDyXc += chunkDyXc;
+                        chunkDy = 0;
+                        chunkDyXc = 0;
+                    }
                 }
                 double sumDyXhat = sumDyXhat(s.invStd[c], sumDyXc, s.center[c] - s.mean[c], sumDy);
                 if (dBeta != null) dBeta[c] += (float) sumDy;

@@ -135,6 +135,81 @@ class BatchStatsInCacheTest {
         whole.assertSameBits(label, inCache);
     }
 
+    /**
+     * Batch norm's backward sums add each channel's runs (one dotShifted each) in image order into
+     * their chunk's partial ({@link org.norm4j.kernels.Normalization#chunkImages}) and the partials
+     * in chunk order, on both backward paths: channel by channel (a channel of dy and x that fits
+     * the cache) and the two passes over the tensor (one that does not). dBeta = Σ dy and dGamma =
+     * invStd·(Σ dy·(x − m_f) + (m_f − mean)·Σ dy) are checked bit for bit against that order
+     * computed here, so the two paths agree with each other; several chunks, the last one short.
+     */
+    @Test
+    void backwardSumsAddChunkPartialsInOrderOnBothPaths() {
+        long limit = org.norm4j.kernels.Normalization.channelCacheBytes();
+        int B = 24 * 24, C = 3;
+        int[] batches = {40, (int) (limit / (4L * B)) + 3};   // 2·A·B·4 within the limit: per channel; past it: whole tensor
+        assertTrue(!ChannelNorm.batchStatsInCache(2 * batches[1], B) && ChannelNorm.batchStatsInCache(2 * batches[0], B), "one shape each way");
+        for (int threads = 1; threads <= 2; threads++) {
+            int before = Parallel.threads();
+            Parallel.setThreads(threads);
+            try {
+                for (int A : batches) checkBackwardSums(A, C, B, threads);
+            } finally {
+                Parallel.setThreads(before);
+            }
+        }
+    }
+
+    private static void checkBackwardSums(int A, int C, int B, int threads) {
+        int per = org.norm4j.kernels.Normalization.chunkImages(A, C, B);
+        assertTrue((A + per - 1) / per >= 2 && A % per != 0, "several chunks, the last one short: A=" + A + " per=" + per);
+        Random r = new Random(A);
+        float[] x = new float[A * C * B], dOut = new float[x.length], g = new float[C];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i / B) % C == 0 ? 1e4f + 1e-2f * (float) r.nextGaussian() : (float) r.nextGaussian();
+            dOut[i] = (float) r.nextGaussian();
+        }
+        for (int c = 0; c < C; c++) g[c] = 1 + 0.3f * (float) r.nextGaussian();
+        // channel 1's dy: 2^60 in the first chunk's first run, −2^60 then 1 in the second chunk's
+        // first two runs, zero elsewhere. Run by run the 1 survives (Σ = 1); chunk by chunk it is
+        // lost in −2^60 + 1 (Σ = 0): an order other than the chunks' changes dBeta
+        for (int a = 0; a < A; a++) java.util.Arrays.fill(dOut, (a * C + 1) * B, (a * C + 2) * B, 0f);
+        dOut[B] = 0x1p60f;
+        dOut[(per * C + 1) * B] = -0x1p60f;
+        dOut[((per + 1) * C + 1) * B] = 1f;
+        try (var ws = Workspace.open()) {
+            Tensor xt = Tensor.wrap(x.clone(), A, C, B).requiresGrad(true), gt = Tensor.wrap(g.clone(), C).requiresGrad(true),
+                    bt = Tensor.wrap(new float[C], C).requiresGrad(true);
+            double[] mean = new double[C], invStd = new double[C];
+            Tensor y = ChannelNorm.forwardBatchStats(xt, gt, bt, A, C, B, EPS, Activation.IDENTITY, false, new Moments(C), mean, invStd);
+            y.backward(Tensor.wrap(dOut.clone(), y.shape()));
+            float[] dg = gt.grad().toArray(), db = bt.grad().toArray();
+            org.norm4j.kernels.Loops l = org.norm4j.kernels.Loops.get();
+            for (int c = 0; c < C; c++) {
+                float mf = (float) mean[c];
+                double s1 = 0, s2 = 0;
+                double[] acc = new double[2];
+                for (int a0 = 0; a0 < A; a0 += per) {
+                    double p1 = 0, p2 = 0;
+                    for (int a = a0; a < Math.min(A, a0 + per); a++) {
+                        acc[0] = 0;
+                        acc[1] = 0;
+                        l.dotShifted(acc, dOut, (a * C + c) * B, x, (a * C + c) * B, B, mf);
+                        p1 += acc[0];
+                        p2 += acc[1];
+                    }
+                    s1 += p1;
+                    s2 += p2;
+                }
+                String label = "A=" + A + " channel " + c + " on " + threads + " threads";
+                if (c == 1) assertEquals(0.0, s1, label + ": the chunks' order loses the 1");
+                assertEquals(Float.floatToIntBits((float) s1), Float.floatToIntBits(db[c]), label + ": dBeta " + s1 + " vs " + db[c]);
+                float dGamma = (float) (invStd[c] * (s2 + (mf - mean[c]) * s1));
+                assertEquals(Float.floatToIntBits(dGamma), Float.floatToIntBits(dg[c]), label + ": dGamma " + dGamma + " vs " + dg[c]);
+            }
+        }
+    }
+
     @Test
     void servesChannelsFirstChannelsThatFitTheCache() {
         long limit = org.norm4j.kernels.Normalization.channelCacheBytes();   // half the L2 (sysfs), or 1 MiB
