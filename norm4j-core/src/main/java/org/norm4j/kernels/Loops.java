@@ -80,6 +80,15 @@ public interface Loops {
                       float[] gamma, float[] beta);
 
     /**
+     * {@link #normalizeRow} of two rows, row r at xOff → yOff and row r + 1 at xOff + n → yOff + n,
+     * with their parameters at r and r + 1 of center, invStd and corr: the same float operations per
+     * element (the same bits as two calls), gamma and beta read once for both rows. They are as long
+     * as a row, hundreds of KB for a layer norm over [C, H, W], and fall out of L2 between rows.
+     */
+    void normalizeRowPair(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] invStd, float[] corr, int r,
+                          float[] gamma, float[] beta);
+
+    /**
      * Backward sums of one row, with xhat[i] = (x[i] − center)·invStd + corr in float (as
      * {@link #normalizeRow} computes it) and g[i] = gamma[i] (1 if null): acc[0] += Σ g·dy;
      * acc[1] += Σ g·dy·xhat (a reduction); dGamma[i] += dy·xhat and dBeta[i] += dy in float, the same
@@ -107,6 +116,14 @@ public interface Loops {
      */
     void rowBackward(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
                      float invStd, float[] gamma, float coefX, float center, float coefK, boolean assign);
+
+    /**
+     * {@link #rowBackward} of two rows, row r at dxOff, dyOff, xOff and row r + 1 n floats further,
+     * invStd and center at r and r + 1 of their arrays, coef = {coefX, coefK} of row r then of row
+     * r + 1: the same float operations per element as two calls (the same bits), gamma read once.
+     */
+    void rowBackwardPair(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                         float[] invStd, float[] center, int r, float[] gamma, float[] coef, boolean assign);
 
     /** y[i] = 1/(1 + e^−x[i]) by {@link ExpF#sigmoid}: bit-identical in both twins. {@code y} may be {@code x}. */
     void sigmoid(float[] y, int yOff, float[] x, int xOff, int n);

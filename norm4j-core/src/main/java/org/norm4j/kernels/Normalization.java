@@ -60,7 +60,9 @@ public final class Normalization {
      * Row length from which the layer/RMS norm backward sums take rows in pairs
      * ({@link Loops#rowBackwardSumsPair}): there dGamma's and dBeta's float partials (8 bytes per
      * element together) no longer fit a 32 KB L1 and are re-read from L2 or beyond for every row.
-     * [256, 64·28·28]'s backward measured 10-20% faster in pairs; rows of 768 no different.
+     * [256, 64·28·28]'s backward measured 10-20% faster in pairs; rows of 768 no different. The
+     * forward ({@link #normalizeRows}) pairs rows from the same length when gamma or beta is set
+     * ({@link Loops#normalizeRowPair}): they too are as long as a row.
      */
     static final int PAIR_ROWS_LEN = 4096;
     /** Elements per parallel task: enough that a task outweighs handing it to another thread. */
@@ -522,28 +524,42 @@ public final class Normalization {
                                      double[] mean, double[] invStd, float[] center, float[] invStdF, float[] corr,
                                      float[] gamma, float[] beta) {
         Loops l = loops();
-        Parallel.forRange(rows, Parallel.grain(len, TASK_ELEMENTS), (r0, r1) -> {
+        // long rows with gamma or beta (as long as a row: they fall out of L2 between rows) go in
+        // pairs, both rows' statistics and then both rows' outputs, gamma and beta read once a pair
+        int step = len >= PAIR_ROWS_LEN && (gamma != null || beta != null) ? 2 : 1;
+        Parallel.forRange((rows + step - 1) / step, Parallel.grain((long) step * len, TASK_ELEMENTS), (t0, t1) -> {
             double[] acc = new double[2];
-            for (int r = r0; r < r1; r++) {
-                int off = xOff + r * len;
-                double inv;
-                if (mean != null) {
-                    rowMoments(l, acc, x, off, len);
-                    double mu = acc[0];
-                    inv = 1 / Math.sqrt(acc[1] / len + eps);
-                    mean[r] = mu;
-                    center[r] = (float) mu;
-                    corr[r] = (float) ((center[r] - mu) * inv);
+            for (int r = t0 * step, end = Math.min(rows, t1 * step); r < end; r += step) {
+                int count = Math.min(step, end - r);
+                for (int j = 0; j < count; j++) rowParams(l, acc, x, xOff, r + j, len, eps, mean, invStd, center, invStdF, corr);
+                if (count == 2) {
+                    l.normalizeRowPair(y, yOff + r * len, x, xOff + r * len, len, center, invStdF, corr, r, gamma, beta);
                 } else {
-                    inv = 1 / Math.sqrt(l.sumSquares(x, off, len) / len + eps);
-                    center[r] = 0;
-                    corr[r] = 0;
+                    l.normalizeRow(y, yOff + r * len, x, xOff + r * len, len, center[r], invStdF[r], corr[r], gamma, beta);
                 }
-                invStd[r] = inv;
-                invStdF[r] = (float) inv;
-                l.normalizeRow(y, yOff + r * len, x, off, len, center[r], invStdF[r], corr[r], gamma, beta);
             }
         });
+    }
+
+    /** Row r's statistics and {@link #normalizeRows}' parameters of it. */
+    private static void rowParams(Loops l, double[] acc, float[] x, int xOff, int r, int len, double eps, double[] mean, double[] invStd,
+                                  float[] center, float[] invStdF, float[] corr) {
+        int off = xOff + r * len;
+        double inv;
+        if (mean != null) {
+            rowMoments(l, acc, x, off, len);
+            double mu = acc[0];
+            inv = 1 / Math.sqrt(acc[1] / len + eps);
+            mean[r] = mu;
+            center[r] = (float) mu;
+            corr[r] = (float) ((center[r] - mu) * inv);
+        } else {
+            inv = 1 / Math.sqrt(l.sumSquares(x, off, len) / len + eps);
+            center[r] = 0;
+            corr[r] = 0;
+        }
+        invStd[r] = inv;
+        invStdF[r] = (float) inv;
     }
 
     // ---- backward ------------------------------------------------------------------------
@@ -703,7 +719,7 @@ public final class Normalization {
             double[] dG = pG[k], dB = pB[k];
             float[] fG = pfG[k], fB = pfB[k];
             double[] acc = new double[4];
-            float[] coef = new float[2];
+            float[] coef = new float[2], coef2 = new float[4];
             int r0 = k * per, r1 = Math.min(rows, (k + 1) * per);
             for (int r = r0; r < r1; ) {
                 // partials too long for L1: rows in pairs, the partials read and written once per
@@ -720,10 +736,17 @@ public final class Normalization {
                     fold(dG, fG);
                     fold(dB, fB);
                 }
-                for (int j = 0; j < count && dx != null; j++) {
-                    int rj = r + j, oj = off + j * len;
-                    coefs.of(rj, acc[2 * j], acc[2 * j + 1], coef);
-                    l.rowBackward(dx, dxOff + oj, dy, dyOff + oj, x, xOff + oj, len, invStd[rj], gamma, coef[0], center[rj], coef[1], assign);
+                if (dx != null && count == 2) {   // gamma read once for both rows' dx too
+                    coefs.of(r, acc[0], acc[1], coef);
+                    coef2[0] = coef[0];
+                    coef2[1] = coef[1];
+                    coefs.of(r + 1, acc[2], acc[3], coef);
+                    coef2[2] = coef[0];
+                    coef2[3] = coef[1];
+                    l.rowBackwardPair(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd, center, r, gamma, coef2, assign);
+                } else if (dx != null) {
+                    coefs.of(r, acc[0], acc[1], coef);
+                    l.rowBackward(dx, dxOff + off, dy, dyOff + off, x, xOff + off, len, invStd[r], gamma, coef[0], center[r], coef[1], assign);
                 }
                 r += count;
             }

@@ -123,6 +123,18 @@ public final class ScalarLoops implements Loops {
     }
 
     @Override
+    public void normalizeRowPair(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] invStd, float[] corr, int r,
+                                 float[] gamma, float[] beta) {
+        float c0 = center[r], s0 = invStd[r], k0 = corr[r], c1 = center[r + 1], s1 = invStd[r + 1], k1 = corr[r + 1];
+        for (int i = 0; i < n; i++) {
+            float g = gamma == null ? 1f : gamma[i];
+            float b = beta == null ? 0f : beta[i];
+            y[yOff + i] = ((x[xOff + i] - c0) * s0 + k0) * g + b;
+            y[yOff + n + i] = ((x[xOff + n + i] - c1) * s1 + k1) * g + b;
+        }
+    }
+
+    @Override
     public void rowBackwardSums(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
                                 float center, float invStd, float corr, float[] gamma) {
         double g1 = 0, g2 = 0;
@@ -168,6 +180,20 @@ public final class ScalarLoops implements Loops {
             float a = gamma == null ? invStd : invStd * gamma[i];
             float update = a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
             dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
+        }
+    }
+
+    @Override
+    public void rowBackwardPair(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                float[] invStd, float[] center, int r, float[] gamma, float[] coef, boolean assign) {
+        float s0 = invStd[r], c0 = center[r], s1 = invStd[r + 1], c1 = center[r + 1];
+        float cx0 = coef[0], ck0 = coef[1], cx1 = coef[2], ck1 = coef[3];
+        for (int i = 0; i < n; i++) {
+            float a0 = gamma == null ? s0 : s0 * gamma[i], a1 = gamma == null ? s1 : s1 * gamma[i];
+            float u0 = a0 * dy[dyOff + i] + cx0 * (x[xOff + i] - c0) + ck0;
+            float u1 = a1 * dy[dyOff + n + i] + cx1 * (x[xOff + n + i] - c1) + ck1;
+            dx[dxOff + i] = assign ? u0 : dx[dxOff + i] + u0;
+            dx[dxOff + n + i] = assign ? u1 : dx[dxOff + n + i] + u1;
         }
     }
 

@@ -622,6 +622,49 @@ class LoopsTest {
         }
     }
 
+    /** The two rows' parameters of a pair call, at [ROW] and [ROW + 1] of arrays of 4: a center near each row, a scale, a small correction. */
+    private record PairParams(float[] center, float[] invStd, float[] corr) {
+        static final int ROW = 1;
+
+        static PairParams of(Random r, float[] x, int n, Kind kind) {
+            float[] center = new float[4], invStd = new float[4], corr = new float[4];
+            for (int j = 0; j < 2; j++) {
+                center[ROW + j] = LoopsTest.center(r, x, X_OFF + j * n, n, kind);
+                invStd[ROW + j] = scaleFor(r, kind);
+                corr[ROW + j] = (float) (0.01 * r.nextGaussian());
+            }
+            return new PairParams(center, invStd, corr);
+        }
+    }
+
+    /** Two rows' outputs in one call are the two single-row calls' (gamma and beta read once). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void normalizeRowPairIsTwoRowCalls(String name) {
+        Loops l = Twins.get(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                for (int nulls = 0; nulls < 4; nulls++) {
+                    Random r = random("normalizeRowPair", n, kind);
+                    float[] x = data(r, X_OFF, 2 * n, kind);
+                    int row = PairParams.ROW;
+                    PairParams pp = PairParams.of(r, x, n, kind);
+                    float[] center = pp.center(), invStd = pp.invStd(), corr = pp.corr();
+                    float[] gamma = (nulls & 1) != 0 ? null : gauss(r, n, 1, 0.5);
+                    float[] beta = (nulls & 2) != 0 ? null : gauss(r, n, 0, 1);
+                    float[] y = data(r, Y_OFF, 2 * n, Kind.RANDOM), yRows = y.clone();
+                    l.normalizeRowPair(y, Y_OFF, x, X_OFF, n, center, invStd, corr, row, gamma, beta);
+                    for (int j = 0; j < 2; j++) {
+                        l.normalizeRow(yRows, Y_OFF + j * n, x, X_OFF + j * n, n, center[row + j], invStd[row + j], corr[row + j], gamma, beta);
+                    }
+                    String label = label(name, "normalizeRowPair", n, kind) + " gamma " + (gamma == null ? "null" : "set")
+                            + ", beta " + (beta == null ? "null" : "set");
+                    assertArrayEquals(yRows, y, 0, label + ": the two calls' outputs, and nothing else written");
+                }
+            }
+        }
+    }
+
     /**
      * Two rows in one call are the two single-row calls: the same bits in acc (each row's sums)
      * and in dGamma and dBeta (row r's term added before row r + 1's), the second row read at +n,
@@ -637,13 +680,9 @@ class LoopsTest {
                     Random r = random("rowBackwardSumsPair", n, kind);
                     float[] x = data(r, X_OFF, 2 * n, kind);
                     float[] dy = data(r, DY_OFF, 2 * n, Kind.RANDOM);
-                    int row = 1;   // the pair's parameters at [1] and [2] of arrays of 4
-                    float[] center = new float[4], invStd = new float[4], corr = new float[4];
-                    for (int j = 0; j < 2; j++) {
-                        center[row + j] = center(r, x, X_OFF + j * n, n, kind);
-                        invStd[row + j] = scaleFor(r, kind);
-                        corr[row + j] = (float) (0.01 * r.nextGaussian());
-                    }
+                    int row = PairParams.ROW;
+                    PairParams pp = PairParams.of(r, x, n, kind);
+                    float[] center = pp.center(), invStd = pp.invStd(), corr = pp.corr();
                     float[] gamma = (nulls & 1) != 0 ? null : gauss(r, n, 1, 0.5);
                     float[] dGamma = (nulls & 2) != 0 ? null : gauss(r, n, 0, 1);
                     float[] dBeta = (nulls & 4) != 0 ? null : gauss(r, n, 0, 1);
@@ -660,6 +699,36 @@ class LoopsTest {
                     assertArrayEquals(new double[] {acc0[0], acc0[1], acc1[0], acc1[1]}, acc, 0, label + ": acc, the two calls' sums");
                     if (dGamma != null) assertArrayEquals(dGammaRows, dGamma, 0, label + ": dGamma, the two calls' updates");
                     if (dBeta != null) assertArrayEquals(dBetaRows, dBeta, 0, label + ": dBeta, the two calls' updates");
+                }
+            }
+        }
+    }
+
+    /** Two rows' dx in one call are the two single-row calls' (gamma read once), assigned or added. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void rowBackwardPairIsTwoRowCalls(String name) {
+        Loops l = Twins.get(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean noGamma = (variant & 1) != 0, assign = (variant & 2) != 0;
+                    Random r = random("rowBackwardPair", n, kind);
+                    float[] x = data(r, X_OFF, 2 * n, kind);
+                    float[] dy = data(r, DY_OFF, 2 * n, Kind.RANDOM);
+                    int row = PairParams.ROW;
+                    PairParams pp = PairParams.of(r, x, n, kind);
+                    float[] center = pp.center(), invStd = pp.invStd();
+                    float[] coef = {(float) (0.1 * r.nextGaussian()), pp.corr()[row], (float) (0.1 * r.nextGaussian()), pp.corr()[row + 1]};
+                    float[] gamma = noGamma ? null : gauss(r, n, 1, 0.5);
+                    float[] dx = data(r, DX_OFF, 2 * n, Kind.RANDOM), dxRows = dx.clone();
+                    l.rowBackwardPair(dx, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd, center, row, gamma, coef, assign);
+                    for (int j = 0; j < 2; j++) {
+                        l.rowBackward(dxRows, DX_OFF + j * n, dy, DY_OFF + j * n, x, X_OFF + j * n, n, invStd[row + j], gamma, coef[2 * j],
+                                center[row + j], coef[2 * j + 1], assign);
+                    }
+                    String label = label(name, "rowBackwardPair", n, kind) + " gamma " + (noGamma ? "null" : "set") + (assign ? ", assign" : ", add");
+                    assertArrayEquals(dxRows, dx, 0, label + ": the two calls' dx, and nothing else written");
                 }
             }
         }

@@ -414,6 +414,30 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
+    public void normalizeRowPair(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] invStd, float[] corr, int r,
+                                 float[] gamma, float[] beta) {
+        int bound = F.loopBound(n), xOff1 = xOff + n, yOff1 = yOff + n;
+        FloatVector vCenter0 = FloatVector.broadcast(F, center[r]), vCenter1 = FloatVector.broadcast(F, center[r + 1]);
+        FloatVector vInvStd0 = FloatVector.broadcast(F, invStd[r]), vInvStd1 = FloatVector.broadcast(F, invStd[r + 1]);
+        FloatVector vCorr0 = FloatVector.broadcast(F, corr[r]), vCorr1 = FloatVector.broadcast(F, corr[r + 1]);
+        FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);   // normalizeRow's lanes for null gamma/beta
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector g = gamma == null ? one : FloatVector.fromArray(F, gamma, i);
+            FloatVector b = beta == null ? zero : FloatVector.fromArray(F, beta, i);
+            FloatVector.fromArray(F, x, xOff + i).sub(vCenter0).mul(vInvStd0).add(vCorr0).mul(g).add(b).intoArray(y, yOff + i);
+            FloatVector.fromArray(F, x, xOff1 + i).sub(vCenter1).mul(vInvStd1).add(vCorr1).mul(g).add(b).intoArray(y, yOff1 + i);
+        }
+        float c0 = center[r], s0 = invStd[r], k0 = corr[r], c1 = center[r + 1], s1 = invStd[r + 1], k1 = corr[r + 1];
+        for (; i < n; i++) {   // the tail as normalizeRow's
+            float g = gamma == null ? 1f : gamma[i];
+            float b = beta == null ? 0f : beta[i];
+            y[yOff + i] = ((x[xOff + i] - c0) * s0 + k0) * g + b;
+            y[yOff1 + i] = ((x[xOff1 + i] - c1) * s1 + k1) * g + b;
+        }
+    }
+
+    @Override
     public void rowBackwardSums(double[] acc, float[] dGamma, float[] dBeta, float[] dy, int dyOff, float[] x, int xOff, int n,
                                 float center, float invStd, float corr, float[] gamma) {
         int bound = F.loopBound(n);
@@ -523,6 +547,37 @@ public final class VectorLoops implements Loops {
             float a = gamma == null ? invStd : invStd * gamma[i];
             float update = a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
             dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
+        }
+    }
+
+    @Override
+    public void rowBackwardPair(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,
+                                float[] invStd, float[] center, int r, float[] gamma, float[] coef, boolean assign) {
+        int bound = F.loopBound(n), dxOff1 = dxOff + n, dyOff1 = dyOff + n, xOff1 = xOff + n;
+        FloatVector vInvStd0 = FloatVector.broadcast(F, invStd[r]), vInvStd1 = FloatVector.broadcast(F, invStd[r + 1]);
+        FloatVector vCenter0 = FloatVector.broadcast(F, center[r]), vCenter1 = FloatVector.broadcast(F, center[r + 1]);
+        FloatVector vCoefX0 = FloatVector.broadcast(F, coef[0]), vCoefK0 = FloatVector.broadcast(F, coef[1]);
+        FloatVector vCoefX1 = FloatVector.broadcast(F, coef[2]), vCoefK1 = FloatVector.broadcast(F, coef[3]);
+        int i = 0;
+        for (; i < bound; i += F.length()) {   // each row as rowBackward computes it
+            FloatVector a0 = vInvStd0, a1 = vInvStd1;
+            if (gamma != null) {
+                FloatVector g = FloatVector.fromArray(F, gamma, i);
+                a0 = vInvStd0.mul(g);
+                a1 = vInvStd1.mul(g);
+            }
+            FloatVector u0 = a0.mul(FloatVector.fromArray(F, dy, dyOff + i)).add(vCoefX0.mul(FloatVector.fromArray(F, x, xOff + i).sub(vCenter0))).add(vCoefK0);
+            FloatVector u1 = a1.mul(FloatVector.fromArray(F, dy, dyOff1 + i)).add(vCoefX1.mul(FloatVector.fromArray(F, x, xOff1 + i).sub(vCenter1))).add(vCoefK1);
+            (assign ? u0 : FloatVector.fromArray(F, dx, dxOff + i).add(u0)).intoArray(dx, dxOff + i);
+            (assign ? u1 : FloatVector.fromArray(F, dx, dxOff1 + i).add(u1)).intoArray(dx, dxOff1 + i);
+        }
+        float s0 = invStd[r], c0 = center[r], s1 = invStd[r + 1], c1 = center[r + 1];
+        for (; i < n; i++) {   // the tail as rowBackward's
+            float a0 = gamma == null ? s0 : s0 * gamma[i], a1 = gamma == null ? s1 : s1 * gamma[i];
+            float u0 = a0 * dy[dyOff + i] + coef[0] * (x[xOff + i] - c0) + coef[1];
+            float u1 = a1 * dy[dyOff1 + i] + coef[2] * (x[xOff1 + i] - c1) + coef[3];
+            dx[dxOff + i] = assign ? u0 : dx[dxOff + i] + u0;
+            dx[dxOff1 + i] = assign ? u1 : dx[dxOff1 + i] + u1;
         }
     }
 
