@@ -220,6 +220,13 @@ public final class ChannelNorm {
             backwardPerChannel(s, dOut, dx, dxFresh, dGamma, dBeta);
             return;
         }
+        // instance and group norm: a statistic's row (its channels' runs, contiguous) at a time
+        // while its dy and x fit in cache, read from memory once instead of twice
+        if (l.statStride() != 0 && l.B() > 1 && s.poolW == 0
+                && Normalization.channelFitsCache(2, (long) l.channelsPerStat() * l.B())) {
+            backwardPerRow(s, dOut, dx, dxFresh, dGamma, dBeta);
+            return;
+        }
         float[] dy = dOut;
         if (s.activation != Activation.IDENTITY) {
             dy = Workspace.uninitialized(dOut.length);
@@ -263,6 +270,64 @@ public final class ChannelNorm {
             }
         }
         Normalization.backwardChannels(dx, 0, dy, 0, s.x, 0, l.A(), C, l.B(), coefDy, coefX, s.center, coefK, pStride, dxFresh);
+    }
+
+    /**
+     * Instance and group norm's backward (statistics per (a, group)), a statistic's row at a time
+     * while its dy and x are in cache (the images are the tasks): each run's dy (a fused
+     * activation's derivative taken into a row buffer) and sums, the statistic's G1 and G2, the
+     * coefficients, then each run's dx. {@link #backward}'s two passes over the tensor read dy and
+     * x from memory twice (and write a derived dy whole); here once. The same operations in the
+     * same order: the same bits (dGamma and dBeta still add the runs' terms in run order at the end).
+     */
+    private static void backwardPerRow(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
+        Layout l = s.layout;
+        int A = l.A(), C = l.C(), B = l.B(), cps = l.channelsPerStat(), P = l.params();
+        boolean derive = s.activation != Activation.IDENTITY;
+        double n = l.countPerStat();
+        double[] sumDy = new double[P], sumDyXhat = new double[P];
+        Loops lp = Loops.get();
+        Parallel.forRange(A, Parallel.grain((long) C * B, 1 << 16), (a0, a1) -> {
+            float[] dyRow = derive ? Scratch.floats(0, cps * B) : null;
+            double[] acc = new double[2];
+            for (int a = a0; a < a1; a++) {
+                for (int c0 = 0; c0 < C; c0 += cps) {
+                    int st = l.stat(a, c0);
+                    double g1 = 0, g2 = 0;   // added into zero in run order, as the whole-tensor path's arrays
+                    for (int c = c0; c < c0 + cps; c++) {
+                        int p = a * C + c, off = p * B;
+                        if (derive) s.activation.backwardAssignRun(dyRow, (c - c0) * B, dOut, off, s.y, off, B);
+                        acc[0] = 0;
+                        acc[1] = 0;
+                        lp.dotShifted(acc, derive ? dyRow : dOut, derive ? (c - c0) * B : off, s.x, off, B, s.center[p]);
+                        sumDy[p] = acc[0];
+                        sumDyXhat[p] = sumDyXhat(s.invStd[st], acc[1], s.center[p] - s.mean[st], acc[0]);
+                        double gc = s.gamma == null ? 1.0 : s.gamma[c];
+                        g1 += gc * sumDy[p];
+                        g2 += gc * sumDyXhat[p];
+                    }
+                    if (dx == null) continue;
+                    double inv = s.invStd[st];
+                    for (int c = c0; c < c0 + cps; c++) {
+                        int p = a * C + c, off = p * B;
+                        double gc = s.gamma == null ? 1.0 : s.gamma[c];
+                        float coefX = 0, coefK = 0;
+                        if (s.batchStats) {
+                            double cx = coefX(inv, g2, n);
+                            coefX = (float) cx;
+                            coefK = (float) coefK(inv, g1, n, cx, s.center[p] - s.mean[st]);
+                        }
+                        lp.affineBackward(dx, off, derive ? dyRow : dOut, derive ? (c - c0) * B : off, s.x, off, B, (float) (gc * inv),
+                                coefX, s.center[p], coefK, dxFresh);
+                    }
+                }
+            }
+        });
+        for (int p = 0; p < P; p++) {
+            int c = p % C;
+            if (dBeta != null) dBeta[c] += (float) sumDy[p];
+            if (dGamma != null) dGamma[c] += (float) sumDyXhat[p];
+        }
     }
 
     /** Σ dy·xhat = invStd·(Σ dy·(x − m_f) + (m_f − mean)·Σ dy), from the sums about the float center m_f. */
