@@ -62,7 +62,8 @@ public final class Normalization {
      * element together) no longer fit a 32 KB L1 and are re-read from L2 or beyond for every row.
      * [256, 64·28·28]'s backward measured 10-20% faster in pairs; rows of 768 no different. The
      * forward ({@link #normalizeRows}) pairs rows from the same length when gamma or beta is set
-     * ({@link Loops#normalizeRowPair}): they too are as long as a row.
+     * ({@link Loops#normalizeRowPair}), and the backward's dx pass with the sums
+     * ({@link Loops#rowBackwardPair}): gamma and beta too are as long as a row.
      */
     static final int PAIR_ROWS_LEN = 4096;
     /** Elements per parallel task: enough that a task outweighs handing it to another thread. */
