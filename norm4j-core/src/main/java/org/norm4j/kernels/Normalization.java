@@ -532,8 +532,10 @@ public final class Normalization {
                                      float[] gamma, float[] beta) {
         Loops l = loops();
         // long rows with gamma or beta (as long as a row: they fall out of L2 between rows) go in
-        // pairs, both rows' statistics and then both rows' outputs, gamma and beta read once a pair
-        int step = len >= PAIR_ROWS_LEN && (gamma != null || beta != null) ? 2 : 1;
+        // pairs, both rows' statistics and then both rows' outputs, gamma and beta read once a pair;
+        // not in a batch of a few rows, where pairs would leave threads without a task (each row's
+        // output is the same bits either way)
+        int step = len >= PAIR_ROWS_LEN && rows >= 16 && (gamma != null || beta != null) ? 2 : 1;
         Parallel.forRange((rows + step - 1) / step, Parallel.grain((long) step * len, TASK_ELEMENTS), (t0, t1) -> {
             double[] acc = new double[2];
             for (int r = t0 * step, end = Math.min(rows, t1 * step); r < end; r += step) {

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link Normalization#normalizeRows} (layer and RMS norm's forward): each row's statistics against
  * double precision, and its output bit for bit what {@link Loops#normalizeRow} gives with those
- * parameters, whether the rows go one by one (short rows, no gamma or beta) or in pairs (rows of
- * {@link Normalization#PAIR_ROWS_LEN} or more with gamma or beta), an odd row left at the end, on 1
- * and 2 threads.
+ * parameters, whether the rows go one by one (short rows, no gamma or beta, a batch of a few rows)
+ * or in pairs (16 rows or more of {@link Normalization#PAIR_ROWS_LEN} floats or more with gamma or
+ * beta), an odd row left at the end, on 1 and 2 threads.
  */
 class NormalizeRowsTest {
     @Test
@@ -22,7 +22,10 @@ class NormalizeRowsTest {
                 Parallel.setThreads(threads);
                 for (int len : new int[] {100, Normalization.PAIR_ROWS_LEN, 4099}) {
                     for (int nulls = 0; nulls < 4; nulls++) {
-                        for (boolean rms : new boolean[] {false, true}) check(7, len, nulls, rms, threads);
+                        for (boolean rms : new boolean[] {false, true}) {
+                            check(17, len, nulls, rms, threads);   // pairs (16 rows or more) and an odd row left
+                            check(3, len, nulls, rms, threads);    // a few rows: one at a time
+                        }
                     }
                 }
             }
