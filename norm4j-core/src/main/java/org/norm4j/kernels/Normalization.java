@@ -88,7 +88,8 @@ public final class Normalization {
         // channel's shifted sums of a chunk added run by run into the chunk's partial, the
         // partials added in chunk order; chunks depend on the shape alone, so the sums are the
         // same bits on any number of threads (and channelSums' for one channel)
-        float[] shift = pilotShifts(l, x, xOff, A, C, B);
+        float[] shift = new float[C];
+        Parallel.forRange(C, Math.max(1, (C + 1) / 2), (c0, c1) -> pilotShifts(l, shift, x, xOff, A, C, B, c0, c1));   // two tasks
         double[] sums = chunkedChannelSums(A, C, B, (acc, off, c) -> l.sumShifted(acc, x, xOff + off, B, shift[c]));
         double[] acc = new double[2];
         for (int c = 0; c < C; c++) {
@@ -150,37 +151,26 @@ public final class Normalization {
         return Math.max(per, (A + MAX_CHUNKS - 1) / MAX_CHUNKS);
     }
 
-    /** Every channel's {@link #pilotShift}, its pilot images read in memory order. */
-    private static float[] pilotShifts(Loops l, float[] x, int xOff, int A, int C, int B) {
-        float[] shift = new float[C];
-        int runs = Math.min(A, PILOT_RUNS);
-        if (runs == 0) return shift;
-        Parallel.forRange(C, Math.max(1, (C + 1) / 2), (c0, c1) -> {   // two tasks: each its channels of the pilot images
-            double[] s = new double[c1 - c0];
-            for (int k = 0; k < runs; k++) {
-                int a = (int) ((long) k * A / runs);
-                for (int c = c0; c < c1; c++) s[c - c0] += l.sum(x, xOff + (a * C + c) * B, B);
-            }
-            for (int c = c0; c < c1; c++) shift[c] = (float) (s[c - c0] / ((double) runs * B));
-        });
-        return shift;
-    }
-
     /** Runs of channel c the shift of its one-pass sums is taken from: spread over the batch, so images that differ do not put it far from the mean. */
     static final int PILOT_RUNS = 8;
 
     /**
-     * The shift of channel c's one-pass sums: the mean of {@value #PILOT_RUNS} of its runs, images
-     * 0, A/8, 2A/8, … (all of them when A is smaller), rounded to float. A channel's images can
-     * differ more than its values within an image (bright and dark pictures), so a single image's
-     * mean could lie more than a deviation from the channel's; eight of them rarely do.
+     * shift[c] for c in [c0, c1), the shift of channel c's one-pass sums: the mean of
+     * {@value #PILOT_RUNS} of its runs, images 0, A/8, 2A/8, … (all of them when A is smaller),
+     * rounded to float (0 when A = 0). A channel's images can differ more than its values within an
+     * image (bright and dark pictures), so a single image's mean could lie more than a deviation
+     * from the channel's; eight of them rarely do. The pilot images are read in memory order (the
+     * range's runs of an image side by side); each channel's runs add in image order, so a range of
+     * one channel gives the same bits as a range of all.
      */
-    private static float pilotShift(Loops l, float[] x, int xOff, int A, int C, int B, int c) {
+    private static void pilotShifts(Loops l, float[] shift, float[] x, int xOff, int A, int C, int B, int c0, int c1) {
         int runs = Math.min(A, PILOT_RUNS);
-        if (runs == 0) return 0;
-        double s = 0;
-        for (int k = 0; k < runs; k++) s += l.sum(x, xOff + ((int) ((long) k * A / runs) * C + c) * B, B);
-        return (float) (s / ((double) runs * B));
+        double[] s = new double[c1 - c0];
+        for (int k = 0; k < runs; k++) {
+            int a = (int) ((long) k * A / runs);
+            for (int c = c0; c < c1; c++) s[c - c0] += l.sum(x, xOff + (a * C + c) * B, B);
+        }
+        for (int c = c0; c < c1; c++) shift[c] = runs == 0 ? 0 : (float) (s[c - c0] / ((double) runs * B));
     }
 
     /**
@@ -211,12 +201,14 @@ public final class Normalization {
 
     /**
      * mean[c], m2[c] of channel c (B > 1), as {@link #collectStatsChannels} computes them (the same
-     * operations, so the same bits): the pilot shift, each run's shifted sums in order, the finish.
+     * operations, so the same bits): the pilot shift (into shift[c]), each run's shifted sums in
+     * order, the finish.
      */
-    private static void channelMoments(Loops l, double[] acc, double[] mean, double[] m2, float[] x, int xOff, int A, int C, int B, int c) {
-        float shift = pilotShift(l, x, xOff, A, C, B, c);
-        channelSums(l, acc, x, xOff, A, C, B, c, shift);
-        finishChannel(l, acc, shift, mean, m2, x, xOff, A, C, B, c);
+    private static void channelMoments(Loops l, double[] acc, float[] shift, double[] mean, double[] m2, float[] x, int xOff, int A, int C,
+                                       int B, int c) {
+        pilotShifts(l, shift, x, xOff, A, C, B, c, c + 1);
+        channelSums(l, acc, x, xOff, A, C, B, c, shift[c]);
+        finishChannel(l, acc, shift[c], mean, m2, x, xOff, A, C, B, c);
     }
 
     /**
@@ -263,8 +255,9 @@ public final class Normalization {
         int B = h * w, P = (h / 2) * (w / 2);
         Parallel.forRange(C, Parallel.grain((long) A * B, TASK_ELEMENTS), (c0, c1) -> {
             double[] acc = new double[2];
+            float[] pilot = new float[C];   // the task's channels' shifts
             for (int c = c0; c < c1; c++) {
-                channelMoments(l, acc, mean, m2, x, 0, A, C, B, c);
+                channelMoments(l, acc, pilot, mean, m2, x, 0, A, C, B, c);
                 params.set(c);
                 for (int a = 0; a < A; a++) {
                     int off = (a * C + c) * B;
