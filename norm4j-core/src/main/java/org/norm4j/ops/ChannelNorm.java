@@ -240,11 +240,7 @@ public final class ChannelNorm {
             int st = l.stat(pStride == 0 ? 0 : p / C, p % C);
             sumDyXhat[p] = sumDyXhat(s.invStd[st], sumDyXc[p], s.center[p] - s.mean[st], sumDy[p]);
         }
-        for (int p = 0; p < P; p++) {
-            int c = p % C;
-            if (dBeta != null) dBeta[c] += (float) sumDy[p];
-            if (dGamma != null) dGamma[c] += (float) sumDyXhat[p];
-        }
+        addParamGrads(sumDy, sumDyXhat, C, dGamma, dBeta);
         if (dx == null) return;
         float[] coefDy = new float[P], coefX = new float[P], coefK = new float[P];
         double[] g1 = null, g2 = null;
@@ -323,7 +319,12 @@ public final class ChannelNorm {
                 }
             }
         });
-        for (int p = 0; p < P; p++) {
+        addParamGrads(sumDy, sumDyXhat, C, dGamma, dBeta);
+    }
+
+    /** dBeta[c] += Σ dy and dGamma[c] += Σ dy·xhat of each parameter p (channel p % C), in p's order; either may be null. */
+    private static void addParamGrads(double[] sumDy, double[] sumDyXhat, int C, float[] dGamma, float[] dBeta) {
+        for (int p = 0; p < sumDy.length; p++) {
             int c = p % C;
             if (dBeta != null) dBeta[c] += (float) sumDy[p];
             if (dGamma != null) dGamma[c] += (float) sumDyXhat[p];
