@@ -47,20 +47,24 @@ public interface Loops {
     void sumColumns(float[] acc, int pOff, float[] x, int xOff, int rows, int n);
 
     /**
-     * Over {@code rows} rows: d = x[r·n + i] − shift[p+i] (float); acc1[p+i] += d; acc2[p+i] += d·d
-     * (a product, then a sum: no fma).
+     * One fold of {@code rows} rows (at most {@code Normalization.FOLD_ROWS}): d = x[r·n + i] −
+     * shift[p+i] (float); each column's Σ d and Σ d·d (a product, then a sum: no fma) in float from
+     * zero in row order, then added to s1[p+i] and s2[p+i] in double. f1 and f2 are n floats of
+     * scratch (index i), zero on entry and left zero. Bit-identical in both twins.
      */
-    void sumShiftedColumns(float[] acc1, float[] acc2, int pOff, float[] x, int xOff, int rows, int n, float[] shift);
+    void sumShiftedColumns(double[] s1, double[] s2, int pOff, float[] x, int xOff, int rows, int n, float[] shift,
+                           float[] f1, float[] f2);
 
     /** y[i] = (x[i] − center[p+i])·scale[p+i] + shift[p+i]. */
     void affineColumns(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] scale, float[] shift, int pOff);
 
     /**
-     * Over {@code rows} rows of n (dy and x alike): s1[p+i] += dy; s2[p+i] += dy·(x − center[p+i]),
-     * in float (product, then sum).
+     * One fold of {@code rows} rows of n (dy and x alike), as {@link #sumShiftedColumns}: each
+     * column's Σ dy and Σ dy·(x − center[p+i]) in float (product, then sum) from zero, then added
+     * to s1[p+i] and s2[p+i] in double; f1, f2 scratch as there.
      */
-    void dotShiftedColumns(float[] s1, float[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
-                           float[] center);
+    void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
+                           float[] center, float[] f1, float[] f2);
 
     /** dx[i] += coefDy[p+i]·dy[i] + coefX[p+i]·(x[i] − center[p+i]) + coefK[p+i]. */
     default void affineBackwardColumns(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n,

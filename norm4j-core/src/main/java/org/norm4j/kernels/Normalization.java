@@ -352,9 +352,11 @@ public final class Normalization {
                 // the shift: the mean of the chunk's first FOLD_ROWS rows (about std/√32 from the
                 // chunk's mean for rows alike), so one pass over the chunk gives its moments
                 int pilotRows = Math.min(nb, FOLD_ROWS);
-                java.util.Arrays.fill(f1, 0);
                 l.sumColumns(f1, 0, x, xOff + r0 * C, pilotRows, C);
-                for (int c = 0; c < C; c++) shift[c] = (float) ((double) f1[c] / pilotRows);
+                for (int c = 0; c < C; c++) {
+                    shift[c] = (float) ((double) f1[c] / pilotRows);
+                    f1[c] = 0;   // the scratch the sums expect
+                }
                 shiftedSums(l, s1, s2, f1, f2, x, xOff, r0, r1, C, shift);
                 // the cancellation in m2 = Σd² − (Σd)²/n amplifies the rounding of Σd² by
                 // 1 + (shift − mean)²/var: at most 2 below one deviation; past it (rows that drift,
@@ -395,19 +397,13 @@ public final class Normalization {
         }
     }
 
-    /** s1[c] = Σ d, s2[c] = Σ d² over rows [r0, r1), d = x − shift[c]: float over FOLD_ROWS rows, then double. */
+    /** s1[c] = Σ d, s2[c] = Σ d² over rows [r0, r1), d = x − shift[c]: float over FOLD_ROWS rows, then double (f1, f2: zeroed scratch). */
     private static void shiftedSums(Loops l, double[] s1, double[] s2, float[] f1, float[] f2, float[] x, int xOff,
                                     int r0, int r1, int C, float[] shift) {
         java.util.Arrays.fill(s1, 0);
         java.util.Arrays.fill(s2, 0);
         for (int g = r0; g < r1; g += FOLD_ROWS) {
-            java.util.Arrays.fill(f1, 0);
-            java.util.Arrays.fill(f2, 0);
-            l.sumShiftedColumns(f1, f2, 0, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, shift);
-            for (int c = 0; c < C; c++) {
-                s1[c] += f1[c];
-                s2[c] += f2[c];
-            }
+            l.sumShiftedColumns(s1, s2, 0, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, shift, f1, f2);
         }
     }
 
@@ -609,16 +605,9 @@ public final class Normalization {
                                             int A, int C, float[] center, int pStride) {
         if (pStride != 0) {
             Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
-                float[] f1 = new float[C], f2 = new float[C], rowCenter = new float[C];
+                float[] f1 = new float[C], f2 = new float[C];
                 for (int a = a0; a < a1; a++) {
-                    java.util.Arrays.fill(f1, 0);
-                    java.util.Arrays.fill(f2, 0);
-                    System.arraycopy(center, a * pStride, rowCenter, 0, C);   // pOff indexes the sums and center alike
-                    l.dotShiftedColumns(f1, f2, 0, dy, dyOff + a * C, x, xOff + a * C, 1, C, rowCenter);
-                    for (int c = 0; c < C; c++) {
-                        sumDy[a * pStride + c] += f1[c];
-                        sumDyXc[a * pStride + c] += f2[c];
-                    }
+                    l.dotShiftedColumns(sumDy, sumDyXc, a * pStride, dy, dyOff + a * C, x, xOff + a * C, 1, C, center, f1, f2);
                 }
             });
             return;
@@ -627,17 +616,16 @@ public final class Normalization {
         double[] p1 = new double[chunks * C], p2 = new double[chunks * C];
         Parallel.forRange(chunks, Parallel.grain((long) ROWS_PER_CHUNK * C, TASK_ELEMENTS), (k0, k1) -> {
             float[] f1 = new float[C], f2 = new float[C];
+            double[] s1 = new double[C], s2 = new double[C];
             for (int k = k0; k < k1; k++) {
                 int r1 = Math.min(A, (k + 1) * ROWS_PER_CHUNK);
+                java.util.Arrays.fill(s1, 0);
+                java.util.Arrays.fill(s2, 0);
                 for (int g = k * ROWS_PER_CHUNK; g < r1; g += FOLD_ROWS) {
-                    java.util.Arrays.fill(f1, 0);
-                    java.util.Arrays.fill(f2, 0);
-                    l.dotShiftedColumns(f1, f2, 0, dy, dyOff + g * C, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, center);
-                    for (int c = 0; c < C; c++) {
-                        p1[k * C + c] += f1[c];
-                        p2[k * C + c] += f2[c];
-                    }
+                    l.dotShiftedColumns(s1, s2, 0, dy, dyOff + g * C, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, center, f1, f2);
                 }
+                System.arraycopy(s1, 0, p1, k * C, C);
+                System.arraycopy(s2, 0, p2, k * C, C);
             }
         });
         for (int k = 0; k < chunks; k++) {

@@ -72,14 +72,17 @@ public final class ScalarLoops implements Loops {
     }
 
     @Override
-    public void sumShiftedColumns(float[] acc1, float[] acc2, int pOff, float[] x, int xOff, int rows, int n, float[] shift) {
+    public void sumShiftedColumns(double[] s1, double[] s2, int pOff, float[] x, int xOff, int rows, int n, float[] shift,
+                                  float[] f1, float[] f2) {
         for (int r = 0; r < rows; r++) {
             for (int i = 0, off = xOff + r * n; i < n; i++) {
                 float d = x[off + i] - shift[pOff + i];
-                acc1[pOff + i] += d;
-                acc2[pOff + i] += d * d;
+                f1[i] += d;
+                f2[i] += d * d;
             }
         }
+        addWidened(s1, pOff, f1, n);
+        addWidened(s2, pOff, f2, n);
     }
 
     @Override
@@ -90,14 +93,24 @@ public final class ScalarLoops implements Loops {
     }
 
     @Override
-    public void dotShiftedColumns(float[] s1, float[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
-                                  float[] center) {
+    public void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
+                                  float[] center, float[] f1, float[] f2) {
         for (int r = 0; r < rows; r++) {
             for (int i = 0, off = r * n; i < n; i++) {
                 float g = dy[dyOff + off + i];
-                s1[pOff + i] += g;
-                s2[pOff + i] += g * (x[xOff + off + i] - center[pOff + i]);
+                f1[i] += g;
+                f2[i] += g * (x[xOff + off + i] - center[pOff + i]);
             }
+        }
+        addWidened(s1, pOff, f1, n);
+        addWidened(s2, pOff, f2, n);
+    }
+
+    /** s[sOff+i] += f[i] (in double), then f[i] = 0, for i in [0, n). */
+    private static void addWidened(double[] s, int sOff, float[] f, int n) {
+        for (int i = 0; i < n; i++) {
+            s[sOff + i] += f[i];
+            f[i] = 0;
         }
     }
 

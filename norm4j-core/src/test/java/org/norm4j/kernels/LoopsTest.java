@@ -423,23 +423,56 @@ class LoopsTest {
                 Random r = random("sumShiftedColumns", n, kind);
                 float[] x = data(r, X_OFF, ROWS * n, kind);
                 float[] shift = centers(r, P_OFF + n, kind);
-                float[] acc1 = gauss(r, P_OFF + n, 0, 1), acc2 = gauss(r, P_OFF + n, 2, 0.5);
-                float[] acc1Before = acc1.clone(), acc2Before = acc2.clone();
-                l.sumShiftedColumns(acc1, acc2, P_OFF, x, X_OFF, ROWS, n, shift);
-                String label = label(name, "sumShiftedColumns", n, kind);
+                ColumnSums sums = new ColumnSums(r, n);
+                l.sumShiftedColumns(sums.s1, sums.s2, P_OFF, x, X_OFF, ROWS, n, shift, sums.f1, sums.f2);
                 IntToDoubleFunction d = k -> (double) x[X_OFF + k] - shift[P_OFF + k % Math.max(1, n)];
-                check(label + " acc1", n, i -> acc1Before[P_OFF + i] + columnSum(i, n, d), i -> acc1[P_OFF + i],
-                        i -> elementTol(Math.abs(acc1Before[P_OFF + i]) + columnSum(i, n, k -> Math.abs(d.applyAsDouble(k)))));
-                IntToDoubleFunction d2 = k -> d.applyAsDouble(k) * d.applyAsDouble(k);
-                check(label + " acc2", n, i -> acc2Before[P_OFF + i] + columnSum(i, n, d2), i -> acc2[P_OFF + i],
-                        i -> elementTol(Math.abs(acc2Before[P_OFF + i]) + columnSum(i, n, d2)));
-                checkPrefix(label + " acc1", acc1Before, acc1, P_OFF);
-                checkPrefix(label + " acc2", acc2Before, acc2, P_OFF);
-                float[] acc1Scalar = acc1Before.clone(), acc2Scalar = acc2Before.clone();
-                Loops.scalar().sumShiftedColumns(acc1Scalar, acc2Scalar, P_OFF, x, X_OFF, ROWS, n, shift);
-                checkSameAsScalar(label + " acc1", l, acc1, acc1Scalar);
-                checkSameAsScalar(label + " acc2", l, acc2, acc2Scalar);
+                sums.verify(label(name, "sumShiftedColumns", n, kind), l, d, k -> d.applyAsDouble(k) * d.applyAsDouble(k),
+                        (s1, s2, f1, f2) -> Loops.scalar().sumShiftedColumns(s1, s2, P_OFF, x, X_OFF, ROWS, n, shift, f1, f2));
             }
+        }
+    }
+
+    /**
+     * The double sums a "columns" kernel adds one fold into (random, at {@link #P_OFF}) and its
+     * float scratch; {@link #verify} holds the result to double column sums, the scratch to zero,
+     * the prefix to untouched, and the vector twin to the scalar one bit for bit.
+     */
+    private static final class ColumnSums {
+        final int n;
+        final double[] s1, s2, before1, before2;
+        final float[] f1, f2;
+
+        ColumnSums(Random r, int n) {
+            this.n = n;
+            s1 = doubles(r, P_OFF + n);
+            s2 = doubles(r, P_OFF + n);
+            before1 = s1.clone();
+            before2 = s2.clone();
+            f1 = new float[n];
+            f2 = new float[n];
+        }
+
+        interface Kernel {
+            void run(double[] s1, double[] s2, float[] f1, float[] f2);
+        }
+
+        /** term1, term2: the k-th element's terms of s1 and s2 (k = row·n + column). */
+        void verify(String label, Loops l, IntToDoubleFunction term1, IntToDoubleFunction term2, Kernel scalar) {
+            checkOne(label + " s1", before1, s1, term1);
+            checkOne(label + " s2", before2, s2, term2);
+            assertArrayEquals(new float[n], f1, label + ": scratch f1 not left zero");
+            assertArrayEquals(new float[n], f2, label + ": scratch f2 not left zero");
+            double[] s1Scalar = before1.clone(), s2Scalar = before2.clone();
+            scalar.run(s1Scalar, s2Scalar, new float[n], new float[n]);
+            checkSameAsScalar(label + " s1", l, s1, s1Scalar);
+            checkSameAsScalar(label + " s2", l, s2, s2Scalar);
+        }
+
+        private void checkOne(String label, double[] before, double[] after, IntToDoubleFunction term) {
+            // the float sum's rounding (ROWS terms) dominates; the double addition adds one DU
+            LoopsTest.check(label, n, i -> before[P_OFF + i] + columnSum(i, n, term), i -> after[P_OFF + i],
+                    i -> elementTol(columnSum(i, n, k -> Math.abs(term.applyAsDouble(k)))) + 2 * DU * Math.abs(before[P_OFF + i]));
+            checkPrefix(label, before, after, P_OFF);
         }
     }
 
@@ -478,22 +511,11 @@ class LoopsTest {
                 float[] x = data(r, X_OFF, ROWS * n, kind);
                 float[] dy = data(r, DY_OFF, ROWS * n, Kind.RANDOM);
                 float[] center = centers(r, P_OFF + n, kind);
-                float[] s1 = gauss(r, P_OFF + n, 0, 1), s2 = gauss(r, P_OFF + n, 0, 1);
-                float[] s1Before = s1.clone(), s2Before = s2.clone();
-                l.dotShiftedColumns(s1, s2, P_OFF, dy, DY_OFF, x, X_OFF, ROWS, n, center);
-                String label = label(name, "dotShiftedColumns", n, kind);
-                IntToDoubleFunction g = k -> dy[DY_OFF + k];
+                ColumnSums sums = new ColumnSums(r, n);
+                l.dotShiftedColumns(sums.s1, sums.s2, P_OFF, dy, DY_OFF, x, X_OFF, ROWS, n, center, sums.f1, sums.f2);
                 IntToDoubleFunction t = k -> dy[DY_OFF + k] * ((double) x[X_OFF + k] - center[P_OFF + k % Math.max(1, n)]);
-                check(label + " s1", n, i -> s1Before[P_OFF + i] + columnSum(i, n, g), i -> s1[P_OFF + i],
-                        i -> elementTol(Math.abs(s1Before[P_OFF + i]) + columnSum(i, n, k -> Math.abs(g.applyAsDouble(k)))));
-                check(label + " s2", n, i -> s2Before[P_OFF + i] + columnSum(i, n, t), i -> s2[P_OFF + i],
-                        i -> elementTol(Math.abs(s2Before[P_OFF + i]) + columnSum(i, n, k -> Math.abs(t.applyAsDouble(k)))));
-                checkPrefix(label + " s1", s1Before, s1, P_OFF);
-                checkPrefix(label + " s2", s2Before, s2, P_OFF);
-                float[] s1Scalar = s1Before.clone(), s2Scalar = s2Before.clone();
-                Loops.scalar().dotShiftedColumns(s1Scalar, s2Scalar, P_OFF, dy, DY_OFF, x, X_OFF, ROWS, n, center);
-                checkSameAsScalar(label + " s1", l, s1, s1Scalar);
-                checkSameAsScalar(label + " s2", l, s2, s2Scalar);
+                sums.verify(label(name, "dotShiftedColumns", n, kind), l, k -> dy[DY_OFF + k], t,
+                        (s1, s2, f1, f2) -> Loops.scalar().dotShiftedColumns(s1, s2, P_OFF, dy, DY_OFF, x, X_OFF, ROWS, n, center, f1, f2));
             }
         }
     }

@@ -1,5 +1,6 @@
 package org.norm4j.kernels.vector;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -30,9 +31,10 @@ import org.norm4j.kernels.ScalarLoops;
  *       1e6 elements would lose three digits. Results differ from the scalar twin (which adds every
  *       term in double) in the last few float digits, not bit for bit.</li>
  *   <li>The "columns" sums ({@code sumColumns}, {@code sumShiftedColumns}, {@code dotShiftedColumns})
- *       and {@code rowBackwardSums}'s dGamma/dBeta update float arrays lane by lane, one float
+ *       and {@code rowBackwardSums}'s dGamma/dBeta update float sums lane by lane, one float
  *       product and one float addition per element as the scalar twin does (no fma): bit-identical
- *       to the scalar twin. {@code rowBackwardSums}'s row sums are reductions (float lanes per chunk,
+ *       to the scalar twin. {@code sumShiftedColumns} and {@code dotShiftedColumns} then add each
+ *       column's float sum to a double (widened exactly, lane by lane), as the scalar twin's loop. {@code rowBackwardSums}'s row sums are reductions (float lanes per chunk,
  *       as above).</li>
  * </ul>
  */
@@ -40,6 +42,8 @@ public final class VectorLoops implements Loops {
     public static final VectorLoops INSTANCE = new VectorLoops();
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Double lanes of F's width in bits: a float vector widens into two of them (parts 0 and 1). */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
     /** Float additions per lane before a chunk is folded into double: bounds the float error. */
     private static final int VECTORS_PER_CHUNK = 32;
     /** Elements per float chunk; a multiple of F.length(), so chunk ends never split a vector. */
@@ -47,10 +51,11 @@ public final class VectorLoops implements Loops {
 
     private VectorLoops() {}
 
-    // Every float vector here is of species F, and none is widened to double lanes: a second float
-    // shape (a half-width species) makes the Vector API's shared methods see two classes, and JDK
-    // 17's compiler then boxes the vectors of kernels compiled afterwards (measured: the direct
-    // convolution's dW 7x slower inside a LeNet step than alone). No private helper takes or
+    // Every float vector here is of species F: a second float shape (a half-width species) makes
+    // the Vector API's shared methods see two classes, and JDK 17's compiler then boxes the
+    // vectors of kernels compiled afterwards (measured: the direct convolution's dW 7x slower
+    // inside a LeNet step than alone). The one widening, addWidened's, converts an F vector into
+    // two double vectors of F's width (species D) with literal part indices. No private helper takes or
     // returns a vector either: when the compiler declines to inline one (it depends on compilation
     // order) every vector crossing the call is boxed (measured: the sigmoid 2-13x slower in some
     // JVMs than in others). Where a kernel widens with convertShape, its part index must be a
@@ -212,7 +217,8 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
-    public void sumShiftedColumns(float[] acc1, float[] acc2, int pOff, float[] x, int xOff, int rows, int n, float[] shift) {
+    public void sumShiftedColumns(double[] s1, double[] s2, int pOff, float[] x, int xOff, int rows, int n, float[] shift,
+                                  float[] f1, float[] f2) {
         int bound = F.loopBound(n), vl = F.length(), blocks = n <= 8 * vl ? n / (4 * vl) * (4 * vl) : 0;
         // short rows (up to eight vectors: channels-last batch norm's 64 channels): four vectors of
         // columns at a time, their sums kept in registers down the rows (the loop below stores and
@@ -223,10 +229,7 @@ public final class VectorLoops implements Loops {
             int p = pOff + i;
             FloatVector h0 = FloatVector.fromArray(F, shift, p), h1 = FloatVector.fromArray(F, shift, p + vl);
             FloatVector h2 = FloatVector.fromArray(F, shift, p + 2 * vl), h3 = FloatVector.fromArray(F, shift, p + 3 * vl);
-            FloatVector a0 = FloatVector.fromArray(F, acc1, p), a1 = FloatVector.fromArray(F, acc1, p + vl);
-            FloatVector a2 = FloatVector.fromArray(F, acc1, p + 2 * vl), a3 = FloatVector.fromArray(F, acc1, p + 3 * vl);
-            FloatVector b0 = FloatVector.fromArray(F, acc2, p), b1 = FloatVector.fromArray(F, acc2, p + vl);
-            FloatVector b2 = FloatVector.fromArray(F, acc2, p + 2 * vl), b3 = FloatVector.fromArray(F, acc2, p + 3 * vl);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int r = 0, off = xOff + i; r < rows; r++, off += n) {
                 FloatVector d0 = FloatVector.fromArray(F, x, off).sub(h0), d1 = FloatVector.fromArray(F, x, off + vl).sub(h1);
                 FloatVector d2 = FloatVector.fromArray(F, x, off + 2 * vl).sub(h2), d3 = FloatVector.fromArray(F, x, off + 3 * vl).sub(h3);
@@ -239,14 +242,14 @@ public final class VectorLoops implements Loops {
                 a3 = a3.add(d3);
                 b3 = b3.add(d3.mul(d3));
             }
-            a0.intoArray(acc1, p);
-            a1.intoArray(acc1, p + vl);
-            a2.intoArray(acc1, p + 2 * vl);
-            a3.intoArray(acc1, p + 3 * vl);
-            b0.intoArray(acc2, p);
-            b1.intoArray(acc2, p + vl);
-            b2.intoArray(acc2, p + 2 * vl);
-            b3.intoArray(acc2, p + 3 * vl);
+            a0.intoArray(f1, i);
+            a1.intoArray(f1, i + vl);
+            a2.intoArray(f1, i + 2 * vl);
+            a3.intoArray(f1, i + 3 * vl);
+            b0.intoArray(f2, i);
+            b1.intoArray(f2, i + vl);
+            b2.intoArray(f2, i + 2 * vl);
+            b3.intoArray(f2, i + 3 * vl);
         }
         // the rest four rows per pass, as sumColumns (rows of 768: 2.9x faster in cache, 1.6x from
         // L3 than row by row on Zen 4), then single rows, then the tail columns; the same bits
@@ -254,30 +257,30 @@ public final class VectorLoops implements Loops {
         for (; r + 3 < rows; r += 4) {
             int off0 = xOff + r * n, off1 = off0 + n, off2 = off1 + n, off3 = off2 + n;
             for (int i = blocks; i < bound; i += F.length()) {
-                int p = pOff + i;
-                FloatVector h = FloatVector.fromArray(F, shift, p);
+                FloatVector h = FloatVector.fromArray(F, shift, pOff + i);
                 FloatVector d0 = FloatVector.fromArray(F, x, off0 + i).sub(h), d1 = FloatVector.fromArray(F, x, off1 + i).sub(h);
                 FloatVector d2 = FloatVector.fromArray(F, x, off2 + i).sub(h), d3 = FloatVector.fromArray(F, x, off3 + i).sub(h);
-                FloatVector.fromArray(F, acc1, p).add(d0).add(d1).add(d2).add(d3).intoArray(acc1, p);
-                FloatVector.fromArray(F, acc2, p).add(d0.mul(d0)).add(d1.mul(d1)).add(d2.mul(d2)).add(d3.mul(d3)).intoArray(acc2, p);
+                FloatVector.fromArray(F, f1, i).add(d0).add(d1).add(d2).add(d3).intoArray(f1, i);
+                FloatVector.fromArray(F, f2, i).add(d0.mul(d0)).add(d1.mul(d1)).add(d2.mul(d2)).add(d3.mul(d3)).intoArray(f2, i);
             }
         }
         for (; r < rows; r++) {
             int off = xOff + r * n;
             for (int i = blocks; i < bound; i += F.length()) {
-                int p = pOff + i;
-                FloatVector d = FloatVector.fromArray(F, x, off + i).sub(FloatVector.fromArray(F, shift, p));
-                FloatVector.fromArray(F, acc1, p).add(d).intoArray(acc1, p);
-                FloatVector.fromArray(F, acc2, p).add(d.mul(d)).intoArray(acc2, p);   // as the scalar twin: no fma
+                FloatVector d = FloatVector.fromArray(F, x, off + i).sub(FloatVector.fromArray(F, shift, pOff + i));
+                FloatVector.fromArray(F, f1, i).add(d).intoArray(f1, i);
+                FloatVector.fromArray(F, f2, i).add(d.mul(d)).intoArray(f2, i);   // as the scalar twin: no fma
             }
         }
         for (r = 0; r < rows; r++) {
             for (int i = bound, off = xOff + r * n; i < n; i++) {
                 float d = x[off + i] - shift[pOff + i];
-                acc1[pOff + i] += d;
-                acc2[pOff + i] += d * d;
+                f1[i] += d;
+                f2[i] += d * d;
             }
         }
+        addWidened(s1, pOff, f1, n);
+        addWidened(s2, pOff, f2, n);
     }
 
     @Override
@@ -298,18 +301,15 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
-    public void dotShiftedColumns(float[] s1, float[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
-                                  float[] center) {
+    public void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
+                                  float[] center, float[] f1, float[] f2) {
         int bound = F.loopBound(n), vl = F.length(), blocks = n <= 8 * vl ? n / (4 * vl) * (4 * vl) : 0;
         // four vectors of columns at a time in registers down the rows, as sumShiftedColumns
         for (int i = 0; i < blocks; i += 4 * vl) {
             int p = pOff + i;
             FloatVector h0 = FloatVector.fromArray(F, center, p), h1 = FloatVector.fromArray(F, center, p + vl);
             FloatVector h2 = FloatVector.fromArray(F, center, p + 2 * vl), h3 = FloatVector.fromArray(F, center, p + 3 * vl);
-            FloatVector a0 = FloatVector.fromArray(F, s1, p), a1 = FloatVector.fromArray(F, s1, p + vl);
-            FloatVector a2 = FloatVector.fromArray(F, s1, p + 2 * vl), a3 = FloatVector.fromArray(F, s1, p + 3 * vl);
-            FloatVector b0 = FloatVector.fromArray(F, s2, p), b1 = FloatVector.fromArray(F, s2, p + vl);
-            FloatVector b2 = FloatVector.fromArray(F, s2, p + 2 * vl), b3 = FloatVector.fromArray(F, s2, p + 3 * vl);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int r = 0, off = i; r < rows; r++, off += n) {
                 FloatVector g0 = FloatVector.fromArray(F, dy, dyOff + off), g1 = FloatVector.fromArray(F, dy, dyOff + off + vl);
                 FloatVector g2 = FloatVector.fromArray(F, dy, dyOff + off + 2 * vl), g3 = FloatVector.fromArray(F, dy, dyOff + off + 3 * vl);
@@ -322,48 +322,70 @@ public final class VectorLoops implements Loops {
                 a3 = a3.add(g3);
                 b3 = b3.add(g3.mul(FloatVector.fromArray(F, x, xOff + off + 3 * vl).sub(h3)));
             }
-            a0.intoArray(s1, p);
-            a1.intoArray(s1, p + vl);
-            a2.intoArray(s1, p + 2 * vl);
-            a3.intoArray(s1, p + 3 * vl);
-            b0.intoArray(s2, p);
-            b1.intoArray(s2, p + vl);
-            b2.intoArray(s2, p + 2 * vl);
-            b3.intoArray(s2, p + 3 * vl);
+            a0.intoArray(f1, i);
+            a1.intoArray(f1, i + vl);
+            a2.intoArray(f1, i + 2 * vl);
+            a3.intoArray(f1, i + 3 * vl);
+            b0.intoArray(f2, i);
+            b1.intoArray(f2, i + vl);
+            b2.intoArray(f2, i + 2 * vl);
+            b3.intoArray(f2, i + 3 * vl);
         }
         // the rest four rows per pass, as sumShiftedColumns; the same bits
         int r = 0;
         for (; r + 3 < rows; r += 4) {
             int off0 = r * n, off1 = off0 + n, off2 = off1 + n, off3 = off2 + n;
             for (int i = blocks; i < bound; i += F.length()) {
-                int p = pOff + i;
-                FloatVector h = FloatVector.fromArray(F, center, p);
+                FloatVector h = FloatVector.fromArray(F, center, pOff + i);
                 FloatVector g0 = FloatVector.fromArray(F, dy, dyOff + off0 + i), g1 = FloatVector.fromArray(F, dy, dyOff + off1 + i);
                 FloatVector g2 = FloatVector.fromArray(F, dy, dyOff + off2 + i), g3 = FloatVector.fromArray(F, dy, dyOff + off3 + i);
-                FloatVector.fromArray(F, s1, p).add(g0).add(g1).add(g2).add(g3).intoArray(s1, p);
-                FloatVector.fromArray(F, s2, p)
+                FloatVector.fromArray(F, f1, i).add(g0).add(g1).add(g2).add(g3).intoArray(f1, i);
+                FloatVector.fromArray(F, f2, i)
                         .add(g0.mul(FloatVector.fromArray(F, x, xOff + off0 + i).sub(h)))
                         .add(g1.mul(FloatVector.fromArray(F, x, xOff + off1 + i).sub(h)))
                         .add(g2.mul(FloatVector.fromArray(F, x, xOff + off2 + i).sub(h)))
-                        .add(g3.mul(FloatVector.fromArray(F, x, xOff + off3 + i).sub(h))).intoArray(s2, p);
+                        .add(g3.mul(FloatVector.fromArray(F, x, xOff + off3 + i).sub(h))).intoArray(f2, i);
             }
         }
         for (; r < rows; r++) {
             int off = r * n;
             for (int i = blocks; i < bound; i += F.length()) {
-                int p = pOff + i;
                 FloatVector g = FloatVector.fromArray(F, dy, dyOff + off + i);
-                FloatVector diff = FloatVector.fromArray(F, x, xOff + off + i).sub(FloatVector.fromArray(F, center, p));
-                FloatVector.fromArray(F, s1, p).add(g).intoArray(s1, p);
-                FloatVector.fromArray(F, s2, p).add(g.mul(diff)).intoArray(s2, p);
+                FloatVector diff = FloatVector.fromArray(F, x, xOff + off + i).sub(FloatVector.fromArray(F, center, pOff + i));
+                FloatVector.fromArray(F, f1, i).add(g).intoArray(f1, i);
+                FloatVector.fromArray(F, f2, i).add(g.mul(diff)).intoArray(f2, i);
             }
         }
         for (r = 0; r < rows; r++) {
             for (int i = bound, off = r * n; i < n; i++) {
                 float g = dy[dyOff + off + i];
-                s1[pOff + i] += g;
-                s2[pOff + i] += g * (x[xOff + off + i] - center[pOff + i]);
+                f1[i] += g;
+                f2[i] += g * (x[xOff + off + i] - center[pOff + i]);
             }
+        }
+        addWidened(s1, pOff, f1, n);
+        addWidened(s2, pOff, f2, n);
+    }
+
+    /**
+     * s[sOff+i] += f[i], then f[i] = 0, for i in [0, n): each float sum widened (exactly) and added
+     * in double, as the scalar twin's loop. The widening takes literal part indices, and no vector
+     * crosses a call (see the class notes).
+     */
+    private static void addWidened(double[] s, int sOff, float[] f, int n) {
+        int bound = F.loopBound(n), dl = D.length();
+        FloatVector zero = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, f, i);
+            int p = sOff + i;
+            DoubleVector.fromArray(D, s, p).add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 0)).intoArray(s, p);
+            DoubleVector.fromArray(D, s, p + dl).add((DoubleVector) v.convertShape(VectorOperators.F2D, D, 1)).intoArray(s, p + dl);
+            zero.intoArray(f, i);
+        }
+        for (; i < n; i++) {
+            s[sOff + i] += f[i];
+            f[i] = 0;
         }
     }
 
