@@ -55,6 +55,9 @@ public interface Loops {
     void sumShiftedColumns(double[] s1, double[] s2, int pOff, float[] x, int xOff, int rows, int n, float[] shift,
                            float[] f1, float[] f2);
 
+    /** s[sOff+i] += f[i] in double, then f[i] = 0, for i in [0, n): a fold of float sums. Bit-identical in both twins. */
+    void addWidened(double[] s, int sOff, float[] f, int n);
+
     /** y[i] = (x[i] − center[p+i])·scale[p+i] + shift[p+i]. */
     void affineColumns(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] scale, float[] shift, int pOff);
 

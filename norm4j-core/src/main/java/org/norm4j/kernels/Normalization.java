@@ -389,12 +389,8 @@ public final class Normalization {
     }
 
     /** sum[i] += part[i], part[i] = 0 (both may be null). */
-    private static void fold(double[] sum, float[] part) {
-        if (part == null) return;
-        for (int i = 0; i < part.length; i++) {
-            sum[i] += part[i];
-            part[i] = 0;
-        }
+    private static void fold(Loops l, double[] sum, float[] part) {
+        if (part != null) l.addWidened(sum, 0, part, part.length);
     }
 
     /** s1[c] = Σ d, s2[c] = Σ d² over rows [r0, r1), d = x − shift[c]: float over FOLD_ROWS rows, then double (f1, f2: zeroed scratch). */
@@ -723,8 +719,8 @@ public final class Normalization {
                 }
                 int last = r + count - 1;
                 if ((last - r0) % FOLD_ROWS == FOLD_ROWS - 1 || last == r1 - 1) {
-                    fold(dG, fG);
-                    fold(dB, fB);
+                    fold(l, dG, fG);
+                    fold(l, dB, fB);
                 }
                 if (dx != null && count == 2) {   // gamma read once for both rows' dx too
                     coefs.of(r, acc[0], acc[1], coef);

@@ -106,8 +106,8 @@ public final class ScalarLoops implements Loops {
         addWidened(s2, pOff, f2, n);
     }
 
-    /** s[sOff+i] += f[i] (in double), then f[i] = 0, for i in [0, n). */
-    private static void addWidened(double[] s, int sOff, float[] f, int n) {
+    @Override
+    public void addWidened(double[] s, int sOff, float[] f, int n) {
         for (int i = 0; i < n; i++) {
             s[sOff + i] += f[i];
             f[i] = 0;

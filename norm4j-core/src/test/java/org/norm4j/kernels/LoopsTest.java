@@ -432,6 +432,26 @@ class LoopsTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void addWidened(String name) {
+        Loops l = Twins.get(name);
+        for (int n : SIZES) {
+            Random r = random("addWidened", n, Kind.RANDOM);
+            double[] s = doubles(r, P_OFF + n), before = s.clone();
+            float[] f = gauss(r, n, 0, 1e3);
+            float[] fBefore = f.clone();
+            l.addWidened(s, P_OFF, f, n);
+            String label = label(name, "addWidened", n, Kind.RANDOM);
+            for (int i = 0; i < n; i++) {
+                // one double addition of the exactly widened float: the reference is that addition
+                assertEquals(before[P_OFF + i] + (double) fBefore[i], s[P_OFF + i], 0, label + " at " + i);
+            }
+            assertArrayEquals(new float[n], f, label + ": f not left zero");
+            checkPrefix(label, before, s, P_OFF);
+        }
+    }
+
     /**
      * The double sums a "columns" kernel adds one fold into (random, at {@link #P_OFF}) and its
      * float scratch; {@link #verify} holds the result to double column sums, the scratch to zero,
