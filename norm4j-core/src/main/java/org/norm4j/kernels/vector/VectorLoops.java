@@ -34,8 +34,9 @@ import org.norm4j.kernels.ScalarLoops;
  *       and {@code rowBackwardSums}'s dGamma/dBeta update float sums lane by lane, one float
  *       product and one float addition per element as the scalar twin does (no fma): bit-identical
  *       to the scalar twin. {@code sumShiftedColumns} and {@code dotShiftedColumns} then add each
- *       column's float sum to a double (widened exactly, lane by lane), as the scalar twin's loop. {@code rowBackwardSums}'s row sums are reductions (float lanes per chunk,
- *       as above).</li>
+ *       column's float sum to a double (widened exactly, lane by lane), as the scalar twin's
+ *       loop. {@code rowBackwardSums}'s row sums are reductions (float lanes per chunk, as
+ *       above).</li>
  * </ul>
  */
 public final class VectorLoops implements Loops {
@@ -55,11 +56,11 @@ public final class VectorLoops implements Loops {
     // the Vector API's shared methods see two classes, and JDK 17's compiler then boxes the
     // vectors of kernels compiled afterwards (measured: the direct convolution's dW 7x slower
     // inside a LeNet step than alone). The one widening, addWidened's, converts an F vector into
-    // two double vectors of F's width (species D) with literal part indices. No private helper takes or
-    // returns a vector either: when the compiler declines to inline one (it depends on compilation
-    // order) every vector crossing the call is boxed (measured: the sigmoid 2-13x slower in some
-    // JVMs than in others). Where a kernel widens with convertShape, its part index must be a
-    // literal: a loop variable there boxed every vector of the loop.
+    // two double vectors of F's width (species D) with literal part indices. No private helper
+    // takes or returns a vector either: when the compiler declines to inline one (it depends on
+    // compilation order) every vector crossing the call is boxed (measured: the sigmoid 2-13x
+    // slower in some JVMs than in others). Where a kernel widens with convertShape, its part
+    // index must be a literal: a loop variable there boxed every vector of the loop.
 
     // ---- reductions over one run: float lanes per chunk, chunks into double --------------------
 
@@ -331,20 +332,18 @@ public final class VectorLoops implements Loops {
             b2.intoArray(f2, i + 2 * vl);
             b3.intoArray(f2, i + 3 * vl);
         }
-        // the rest row by row (four rows per pass, as sumShiftedColumns, measured 1.3-1.9x slower
-        // on rows of 768 in L3 or memory on Zen 4); the same bits
-        int r = 0;
-        for (; r < rows; r++) {
-            int off = r * n;
-            for (int i = blocks; i < bound; i += F.length()) {
+        // the rest row by row, vector columns then the tail columns (four rows per pass, as
+        // sumShiftedColumns, read eight streams and measured 1.3-1.9x slower on rows of 768 in L3
+        // or memory on Zen 4); each column's additions in row order: the same bits
+        for (int r = 0; r < rows; r++) {
+            int off = r * n, i = blocks;
+            for (; i < bound; i += F.length()) {
                 FloatVector g = FloatVector.fromArray(F, dy, dyOff + off + i);
                 FloatVector diff = FloatVector.fromArray(F, x, xOff + off + i).sub(FloatVector.fromArray(F, center, pOff + i));
                 FloatVector.fromArray(F, f1, i).add(g).intoArray(f1, i);
                 FloatVector.fromArray(F, f2, i).add(g.mul(diff)).intoArray(f2, i);
             }
-        }
-        for (r = 0; r < rows; r++) {
-            for (int i = bound, off = r * n; i < n; i++) {
+            for (; i < n; i++) {
                 float g = dy[dyOff + off + i];
                 f1[i] += g;
                 f2[i] += g * (x[xOff + off + i] - center[pOff + i]);
