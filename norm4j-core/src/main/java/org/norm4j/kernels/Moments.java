@@ -43,7 +43,7 @@ public final class Moments {
             System.arraycopy(other.m2, 0, m2, 0, m2.length);
             return this;
         }
-        for (int g = 0; g < mean.length; g++) merge(mean, m2, g, count, other.count, other.mean[g], other.m2[g]);
+        merge(mean, m2, 0, mean.length, count, other.count, other.mean, other.m2, 0);
         count += other.count;
         return this;
     }
@@ -62,5 +62,25 @@ public final class Moments {
         double n = na + nb, delta = meanB - mean[g];
         mean[g] += delta * (nb / n);
         m2[g] += m2B + delta * delta * (na * nb / n);
+    }
+
+    /**
+     * {@link #merge(double[], double[], int, double, double, double, double) merge} of groups
+     * [g0, g1), each with the moments meanB[bOff + g − g0], m2B[bOff + g − g0] of nb values: the
+     * two ratios of the counts computed once for all the groups, the same bits as a group at a
+     * time (a channels-last reduction merges thousands of chunks × channels).
+     */
+    public static void merge(double[] mean, double[] m2, int g0, int g1, double na, double nb, double[] meanB, double[] m2B, int bOff) {
+        if (na == 0) {
+            System.arraycopy(meanB, bOff, mean, g0, g1 - g0);
+            System.arraycopy(m2B, bOff, m2, g0, g1 - g0);
+            return;
+        }
+        double n = na + nb, wMean = nb / n, wM2 = na * nb / n;
+        for (int g = g0, b = bOff; g < g1; g++, b++) {
+            double delta = meanB[b] - mean[g];
+            mean[g] += delta * wMean;
+            m2[g] += m2B[b] + delta * delta * wM2;
+        }
     }
 }

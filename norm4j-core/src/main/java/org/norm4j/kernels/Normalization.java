@@ -377,13 +377,11 @@ public final class Normalization {
         // each channel's chunks merged in chunk order; channels apart (a serial merge of
         // [256·28·28, 64]'s 784 chunks × 64 channels was a tenth of the kernel on two threads)
         Parallel.forRange(C, chunks * (long) C < 4096 ? C : 16, (c0, c1) -> {
-            for (int c = c0; c < c1; c++) {
-                long total = 0;
-                for (int k = 0; k < chunks; k++) {
-                    int nb = Math.min(rows, (k + 1) * ROWS_PER_CHUNK) - k * ROWS_PER_CHUNK;
-                    Moments.merge(mean, m2, c, total, nb, chunkMean[k * C + c], chunkM2[k * C + c]);
-                    total += nb;
-                }
+            long total = 0;
+            for (int k = 0; k < chunks; k++) {
+                int nb = Math.min(rows, (k + 1) * ROWS_PER_CHUNK) - k * ROWS_PER_CHUNK;
+                Moments.merge(mean, m2, c0, c1, total, nb, chunkMean, chunkM2, k * C + c0);
+                total += nb;
             }
         });
     }

@@ -46,10 +46,11 @@ class LoopsTest {
     /** A different offset for every role, so a swapped offset cannot go unnoticed. */
     private static final int X_OFF = 3, Y_OFF = 5, DY_OFF = 7, DX_OFF = 2, P_OFF = 4;
     /**
-     * Rows of the "columns" sums: several, so the row stride is exercised; 9 = two passes of the
-     * vector twin's four rows at a time and a single row after them.
+     * Rows of the "columns" sums: several, so the row stride is exercised; 29 = one pass of the
+     * vector twin's sixteen rows at a time, three of its four rows at a time and a single row after
+     * them (within one fold of {@link Normalization#FOLD_ROWS} rows).
      */
-    private static final int ROWS = 9;
+    private static final int ROWS = 29;
 
     enum Kind { RANDOM, LARGE_MEAN }
 

@@ -24,6 +24,32 @@ class MomentsTest {
         assertEquals(all.mean[0], empty.mean[0]);
     }
 
+    /** The range merge hoists the count ratios: the same bits as merging group by group, empty side included. */
+    @Test
+    void rangeMergeIsGroupByGroupMerge() {
+        Random rnd = new Random(6);
+        int groups = 13, g0 = 3, g1 = 11, bOff = 5;
+        double[] meanB = new double[bOff + groups], m2B = new double[bOff + groups];
+        for (int i = 0; i < meanB.length; i++) {
+            meanB[i] = 1e3 * rnd.nextGaussian();
+            m2B[i] = Math.abs(rnd.nextGaussian()) * 1e2;
+        }
+        for (double na : new double[] {0, 1, 37, 4096}) {
+            double[] mean = new double[groups], m2 = new double[groups];
+            for (int g = 0; g < groups; g++) {
+                mean[g] = rnd.nextGaussian();
+                m2[g] = Math.abs(rnd.nextGaussian()) * 7;
+            }
+            double[] meanOne = mean.clone(), m2One = m2.clone();
+            Moments.merge(mean, m2, g0, g1, na, 256, meanB, m2B, bOff);
+            for (int g = g0; g < g1; g++) Moments.merge(meanOne, m2One, g, na, 256, meanB[bOff + g - g0], m2B[bOff + g - g0]);
+            for (int g = 0; g < groups; g++) {
+                assertEquals(Double.doubleToLongBits(meanOne[g]), Double.doubleToLongBits(mean[g]), "na " + na + ", mean of group " + g);
+                assertEquals(Double.doubleToLongBits(m2One[g]), Double.doubleToLongBits(m2[g]), "na " + na + ", m2 of group " + g);
+            }
+        }
+    }
+
     private static Moments of(float[] x, int off, int n) {
         Moments m = new Moments(1);
         m.count = n;
