@@ -234,7 +234,7 @@ final class TrainCommand implements Callable<Integer> {
             });
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double testAccRunning = Trainer.accuracy(model, test, 1000);
+        double testAccRunning = Trainer.accuracy(model, test, batchSize);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("epoch", String.valueOf(epoch));
         meta.put("norm", norm);
@@ -248,7 +248,7 @@ final class TrainCommand implements Callable<Integer> {
         try {
             if (preciseBn > 0) {
                 PreciseBn.recompute(model, loader, epoch - 1, preciseBn);
-                testAcc = Trainer.accuracy(model, test, 1000);
+                testAcc = Trainer.accuracy(model, test, batchSize);
                 checkpointStats = PreciseBn.snapshot(model);
             }
         } finally {
