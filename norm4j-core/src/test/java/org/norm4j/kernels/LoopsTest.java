@@ -747,6 +747,74 @@ class LoopsTest {
         }
     }
 
+    /** A row's output with the next row's sum in one loop is normalizeRow then sum: the same bits, nothing else written. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void normalizeRowThenSumIsTheTwoCalls(String name) {
+        Loops l = Twins.get(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                for (int nulls = 0; nulls < 4; nulls++) {
+                    Random r = random("normalizeRowThenSum", n, kind);
+                    float[] x = data(r, X_OFF, 2 * n, kind);
+                    PairParams pp = PairParams.of(r, x, n, kind);
+                    int row = PairParams.ROW;
+                    float[] gamma = (nulls & 1) != 0 ? null : gauss(r, n, 1, 0.5);
+                    float[] beta = (nulls & 2) != 0 ? null : gauss(r, n, 0, 1);
+                    float[] y = data(r, Y_OFF, 2 * n, Kind.RANDOM), yCalls = y.clone(), xBefore = x.clone();
+                    double sum = l.normalizeRowThenSum(y, Y_OFF, x, X_OFF, n, pp.center()[row], pp.invStd()[row], pp.corr()[row], gamma, beta,
+                            X_OFF + n);
+                    l.normalizeRow(yCalls, Y_OFF, x, X_OFF, n, pp.center()[row], pp.invStd()[row], pp.corr()[row], gamma, beta);
+                    double sumCall = l.sum(x, X_OFF + n, n);
+                    String label = label(name, "normalizeRowThenSum", n, kind) + " gamma " + (gamma == null ? "null" : "set")
+                            + ", beta " + (beta == null ? "null" : "set");
+                    assertArrayEquals(yCalls, y, 0, label + ": normalizeRow's output, and nothing else written");
+                    assertEquals(Double.doubleToLongBits(sumCall), Double.doubleToLongBits(sum), label + ": sum's bits (" + sumCall + " vs " + sum + ")");
+                    assertArrayEquals(xBefore, x, 0, label + ": x untouched");
+                }
+            }
+        }
+    }
+
+    /** A row's dx with the next row's backward sums in one loop is rowBackward then rowBackwardSums: the same bits. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void rowBackwardThenSumsIsTheTwoCalls(String name) {
+        Loops l = Twins.get(name);
+        for (Kind kind : Kind.values()) {
+            for (int n : SIZES) {
+                for (int flags = 0; flags < 16; flags++) {
+                    Random r = random("rowBackwardThenSums", n, kind);
+                    float[] x = data(r, X_OFF, 2 * n, kind);
+                    float[] dy = data(r, DY_OFF, 2 * n, Kind.RANDOM);
+                    PairParams pp = PairParams.of(r, x, n, kind);
+                    float[] center = pp.center(), invStd = pp.invStd(), corr = pp.corr();
+                    int row = PairParams.ROW;
+                    float[] gamma = (flags & 1) != 0 ? null : gauss(r, n, 1, 0.5);
+                    float[] dGamma = (flags & 2) != 0 ? null : gauss(r, n, 0, 1);
+                    float[] dBeta = (flags & 4) != 0 ? null : gauss(r, n, 0, 1);
+                    boolean assign = (flags & 8) != 0;
+                    float coefX = (float) (0.1 * r.nextGaussian()), coefK = (float) (0.1 * r.nextGaussian());
+                    float[] dx = data(r, DX_OFF, 2 * n, Kind.RANDOM), dxCalls = dx.clone();
+                    float[] dGammaCalls = dGamma == null ? null : dGamma.clone(), dBetaCalls = dBeta == null ? null : dBeta.clone();
+                    double[] acc = {r.nextGaussian(), r.nextGaussian()}, accCalls = acc.clone();
+                    l.rowBackwardThenSums(dx, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd[row], gamma, coefX, center[row], coefK, assign,
+                            acc, dGamma, dBeta, DY_OFF + n, X_OFF + n, center[row + 1], invStd[row + 1], corr[row + 1]);
+                    l.rowBackward(dxCalls, DX_OFF, dy, DY_OFF, x, X_OFF, n, invStd[row], gamma, coefX, center[row], coefK, assign);
+                    l.rowBackwardSums(accCalls, dGammaCalls, dBetaCalls, dy, DY_OFF + n, x, X_OFF + n, n, center[row + 1], invStd[row + 1],
+                            corr[row + 1], gamma);
+                    String label = label(name, "rowBackwardThenSums", n, kind) + " gamma " + (gamma == null ? "null" : "set")
+                            + ", dGamma " + (dGamma == null ? "null" : "set") + ", dBeta " + (dBeta == null ? "null" : "set")
+                            + (assign ? ", assign" : ", add");
+                    assertArrayEquals(dxCalls, dx, 0, label + ": dx, rowBackward's, and nothing else written");
+                    assertArrayEquals(accCalls, acc, 0, label + ": acc, rowBackwardSums' sums of the next row");
+                    if (dGamma != null) assertArrayEquals(dGammaCalls, dGamma, 0, label + ": dGamma, the next row's updates");
+                    if (dBeta != null) assertArrayEquals(dBetaCalls, dBeta, 0, label + ": dBeta, the next row's updates");
+                }
+            }
+        }
+    }
+
     /** Two rows' dx in one call are the two single-row calls' (gamma read once), assigned or added. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.norm4j.kernels.Twins#names")

@@ -450,6 +450,38 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
+    public double normalizeRowThenSum(float[] y, int yOff, float[] x, int xOff, int n, float center, float invStd, float corr,
+                                      float[] gamma, float[] beta, int nextOff) {
+        int bound = F.loopBound(n);
+        FloatVector vCenter = FloatVector.broadcast(F, center);
+        FloatVector vInvStd = FloatVector.broadcast(F, invStd);
+        FloatVector vCorr = FloatVector.broadcast(F, corr);
+        FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);   // normalizeRow's lanes for null gamma/beta
+        double s = 0;
+        int i = 0;
+        while (i < bound) {   // sum's chunks, normalizeRow's float operations
+            int end = i + Math.min(CHUNK, bound - i);
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < end; i += F.length()) {
+                acc = acc.add(FloatVector.fromArray(F, x, nextOff + i));
+                FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vCenter).mul(vInvStd).add(vCorr);
+                FloatVector g = gamma == null ? one : FloatVector.fromArray(F, gamma, i);
+                FloatVector b = beta == null ? zero : FloatVector.fromArray(F, beta, i);
+                xhat.mul(g).add(b).intoArray(y, yOff + i);
+            }
+            s += acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = i; j < n; j++) s += x[nextOff + j];
+        for (; i < n; i++) {
+            float xhat = (x[xOff + i] - center) * invStd + corr;
+            float g = gamma == null ? 1f : gamma[i];
+            float b = beta == null ? 0f : beta[i];
+            y[yOff + i] = xhat * g + b;
+        }
+        return s;
+    }
+
+    @Override
     public void normalizeRowPair(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] invStd, float[] corr, int r,
                                  float[] gamma, float[] beta) {
         int bound = F.loopBound(n), xOff1 = xOff + n, yOff1 = yOff + n;
@@ -498,6 +530,15 @@ public final class VectorLoops implements Loops {
             g1 += a1.reduceLanes(VectorOperators.ADD);
             g2 += a2.reduceLanes(VectorOperators.ADD);
         }
+        backwardSumsTail(acc, g1, g2, dGamma, dBeta, dy, dyOff, x, xOff, i, n, center, invStd, corr, gamma);
+    }
+
+    /**
+     * The scalar tail [i, n) of {@link #rowBackwardSums} (the scalar twin's operations) after the
+     * vector part's sums g1, g2, then acc[0] += g1, acc[1] += g2.
+     */
+    private static void backwardSumsTail(double[] acc, double g1, double g2, float[] dGamma, float[] dBeta, float[] dy, int dyOff,
+                                         float[] x, int xOff, int i, int n, float center, float invStd, float corr, float[] gamma) {
         for (; i < n; i++) {
             float d = dy[dyOff + i];
             float xhat = (x[xOff + i] - center) * invStd + corr;
@@ -584,6 +625,45 @@ public final class VectorLoops implements Loops {
             float update = a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
             dx[dxOff + i] = assign ? update : dx[dxOff + i] + update;
         }
+    }
+
+    @Override
+    public void rowBackwardThenSums(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n, float invStd,
+                                    float[] gamma, float coefX, float center, float coefK, boolean assign, double[] acc,
+                                    float[] dGamma, float[] dBeta, int nextDyOff, int nextXOff, float nextCenter,
+                                    float nextInvStd, float nextCorr) {
+        int bound = F.loopBound(n);
+        FloatVector vInvStd = FloatVector.broadcast(F, invStd), vCoefX = FloatVector.broadcast(F, coefX);
+        FloatVector vCenter = FloatVector.broadcast(F, center), vCoefK = FloatVector.broadcast(F, coefK);
+        FloatVector nCenter = FloatVector.broadcast(F, nextCenter), nInvStd = FloatVector.broadcast(F, nextInvStd);
+        FloatVector nCorr = FloatVector.broadcast(F, nextCorr);
+        double g1 = 0, g2 = 0;
+        int i = 0;
+        while (i < bound) {   // rowBackwardSums' chunks; each row's float operations as its own call makes them
+            int end = i + Math.min(CHUNK, bound - i);
+            FloatVector a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
+            for (; i < end; i += F.length()) {
+                FloatVector a = gamma == null ? vInvStd : vInvStd.mul(FloatVector.fromArray(F, gamma, i));
+                FloatVector update = a.mul(FloatVector.fromArray(F, dy, dyOff + i))
+                        .add(vCoefX.mul(FloatVector.fromArray(F, x, xOff + i).sub(vCenter))).add(vCoefK);
+                (assign ? update : FloatVector.fromArray(F, dx, dxOff + i).add(update)).intoArray(dx, dxOff + i);
+                FloatVector d = FloatVector.fromArray(F, dy, nextDyOff + i);
+                FloatVector xhat = FloatVector.fromArray(F, x, nextXOff + i).sub(nCenter).mul(nInvStd).add(nCorr);
+                FloatVector gd = gamma == null ? d : FloatVector.fromArray(F, gamma, i).mul(d);
+                a1 = a1.add(gd);
+                a2 = gd.fma(xhat, a2);
+                if (dGamma != null) FloatVector.fromArray(F, dGamma, i).add(d.mul(xhat)).intoArray(dGamma, i);
+                if (dBeta != null) FloatVector.fromArray(F, dBeta, i).add(d).intoArray(dBeta, i);
+            }
+            g1 += a1.reduceLanes(VectorOperators.ADD);
+            g2 += a2.reduceLanes(VectorOperators.ADD);
+        }
+        for (int j = i; j < n; j++) {
+            float a = gamma == null ? invStd : invStd * gamma[j];
+            float update = a * dy[dyOff + j] + coefX * (x[xOff + j] - center) + coefK;
+            dx[dxOff + j] = assign ? update : dx[dxOff + j] + update;
+        }
+        backwardSumsTail(acc, g1, g2, dGamma, dBeta, dy, nextDyOff, x, nextXOff, i, n, nextCenter, nextInvStd, nextCorr, gamma);
     }
 
     @Override
