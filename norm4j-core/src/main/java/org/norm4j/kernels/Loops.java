@@ -62,6 +62,15 @@ public interface Loops {
     void affineColumns(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] scale, float[] shift, int pOff);
 
     /**
+     * {@link #affineColumns} of {@code rows} consecutive rows of n, all with the parameters at 0:
+     * y[r·n+i] = (x[r·n+i] − center[i])·scale[i] + shift[i]. The vector twin keeps short rows'
+     * parameters in registers and makes one call of the whole range instead of one per row.
+     */
+    default void affineRows(float[] y, int yOff, float[] x, int xOff, int rows, int n, float[] center, float[] scale, float[] shift) {
+        for (int r = 0, off = 0; r < rows; r++, off += n) affineColumns(y, yOff + off, x, xOff + off, n, center, scale, shift, 0);
+    }
+
+    /**
      * One fold of {@code rows} rows of n (dy and x alike), as {@link #sumShiftedColumns}: each
      * column's Σ dy and Σ dy·(x − center[p+i]) in float (product, then sum) from zero, then added
      * to s1[p+i] and s2[p+i] in double; f1, f2 scratch as there.

@@ -68,6 +68,11 @@ public final class Normalization {
     static final int PAIR_ROWS_LEN = 4096;
     /** Elements per parallel task: enough that a task outweighs handing it to another thread. */
     static final long TASK_ELEMENTS = 1 << 16;
+    /**
+     * Elements per call of {@link Loops#affineRows} in a channels-last apply: 16 KiB of output, so a
+     * block's activation runs while the block is in L1.
+     */
+    static final int APPLY_BLOCK = 4096;
 
     private Normalization() {}
 
@@ -445,6 +450,17 @@ public final class Normalization {
     public static void applyChannels(float[] y, int yOff, float[] x, int xOff, int A, int C, int B,
                                      float[] center, float[] scale, float[] shift, int pStride, Activation act) {
         Loops l = loops();
+        if (B == 1 && pStride == 0) {   // channels last, one set of parameters: blocks of rows per call, each block's activation after it
+            int block = Math.max(1, APPLY_BLOCK / Math.max(1, C));
+            Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
+                for (int a = a0; a < a1; a += block) {
+                    int rows = Math.min(block, a1 - a);
+                    l.affineRows(y, yOff + a * C, x, xOff + a * C, rows, C, center, scale, shift);
+                    act.forwardRun(y, yOff + a * C, rows * C);
+                }
+            });
+            return;
+        }
         if (B == 1) {
             Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {

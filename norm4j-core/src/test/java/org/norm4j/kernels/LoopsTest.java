@@ -522,6 +522,31 @@ class LoopsTest {
         }
     }
 
+    /** affineRows: each row what affineColumns writes with the parameters at 0 (four vectors a row: the registers' loop), nothing else touched. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void affineRowsIsAffineColumnsRowByRow(String name) {
+        Loops l = Twins.get(name);
+        for (int n : new int[] {1, 16, 17, 48, 64, 65, 128}) {
+            for (int rows : new int[] {0, 1, 3, 8}) {
+                Random r = random("affineRows", n * 16 + rows, Kind.RANDOM);
+                float[] x = data(r, X_OFF, rows * n, Kind.RANDOM);
+                float[] center = centers(r, n, Kind.RANDOM), scale = gauss(r, n, 1, 0.1), shift = gauss(r, n, 0, 1);
+                float[] y = data(r, Y_OFF, rows * n + 3, Kind.RANDOM), expected = y.clone();
+                l.affineRows(y, Y_OFF, x, X_OFF, rows, n, center, scale, shift);
+                for (int row = 0; row < rows; row++) {
+                    Loops.scalar().affineColumns(expected, Y_OFF + row * n, x, X_OFF + row * n, n, center, scale, shift, 0);
+                }
+                String label = label(name, "affineRows " + rows + " rows", n, Kind.RANDOM);
+                for (int i = 0; i < y.length; i++) {
+                    if (Float.floatToRawIntBits(y[i]) != Float.floatToRawIntBits(expected[i])) {
+                        fail(label + ": y[" + i + "] = " + y[i] + ", affineColumns row by row gives " + expected[i]);
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.norm4j.kernels.Twins#names")
     void dotShiftedColumns(String name) {

@@ -330,6 +330,29 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
+    public void affineRows(float[] y, int yOff, float[] x, int xOff, int rows, int n, float[] center, float[] scale, float[] shift) {
+        int vl = F.length();
+        if (n != 4 * vl) {   // longer rows: the row's own loop amortizes the call
+            Loops.super.affineRows(y, yOff, x, xOff, rows, n, center, scale, shift);
+            return;
+        }
+        // four vectors a row: the parameters stay in registers down the rows, affineColumns' float operations
+        FloatVector c0 = FloatVector.fromArray(F, center, 0), c1 = FloatVector.fromArray(F, center, vl);
+        FloatVector c2 = FloatVector.fromArray(F, center, 2 * vl), c3 = FloatVector.fromArray(F, center, 3 * vl);
+        FloatVector s0 = FloatVector.fromArray(F, scale, 0), s1 = FloatVector.fromArray(F, scale, vl);
+        FloatVector s2 = FloatVector.fromArray(F, scale, 2 * vl), s3 = FloatVector.fromArray(F, scale, 3 * vl);
+        FloatVector h0 = FloatVector.fromArray(F, shift, 0), h1 = FloatVector.fromArray(F, shift, vl);
+        FloatVector h2 = FloatVector.fromArray(F, shift, 2 * vl), h3 = FloatVector.fromArray(F, shift, 3 * vl);
+        for (int off = 0, end = rows * n; off < end; off += 4 * vl) {   // a constant stride: C2 hoists the range checks
+            int xo = xOff + off, yo = yOff + off;
+            FloatVector.fromArray(F, x, xo).sub(c0).mul(s0).add(h0).intoArray(y, yo);
+            FloatVector.fromArray(F, x, xo + vl).sub(c1).mul(s1).add(h1).intoArray(y, yo + vl);
+            FloatVector.fromArray(F, x, xo + 2 * vl).sub(c2).mul(s2).add(h2).intoArray(y, yo + 2 * vl);
+            FloatVector.fromArray(F, x, xo + 3 * vl).sub(c3).mul(s3).add(h3).intoArray(y, yo + 3 * vl);
+        }
+    }
+
+    @Override
     public void dotShiftedColumns(double[] s1, double[] s2, int pOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
                                   float[] center, float[] f1, float[] f2) {
         int bound = F.loopBound(n), vl = F.length(), blocks = n <= 8 * vl ? n / (4 * vl) * (4 * vl) : 0;
