@@ -522,7 +522,11 @@ class LoopsTest {
         }
     }
 
-    /** affineRows: each row what affineColumns writes with the parameters at 0 (four vectors a row: the registers' loop), nothing else touched. */
+    /**
+     * affineRows: each row what the scalar affineColumns writes with the parameters at 0 (four
+     * vectors a row: the registers' loop), nothing else touched (the scalar twin's default is that
+     * row-by-row loop itself).
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.norm4j.kernels.Twins#names")
     void affineRowsIsAffineColumnsRowByRow(String name) {
@@ -537,12 +541,7 @@ class LoopsTest {
                 for (int row = 0; row < rows; row++) {
                     Loops.scalar().affineColumns(expected, Y_OFF + row * n, x, X_OFF + row * n, n, center, scale, shift, 0);
                 }
-                String label = label(name, "affineRows " + rows + " rows", n, Kind.RANDOM);
-                for (int i = 0; i < y.length; i++) {
-                    if (Float.floatToRawIntBits(y[i]) != Float.floatToRawIntBits(expected[i])) {
-                        fail(label + ": y[" + i + "] = " + y[i] + ", affineColumns row by row gives " + expected[i]);
-                    }
-                }
+                checkSameAsScalar(label(name, "affineRows " + rows + " rows", n, Kind.RANDOM), l, y, expected);
             }
         }
     }

@@ -464,6 +464,12 @@ public final class VectorLoops implements Loops {
             FloatVector b = beta == null ? zero : FloatVector.fromArray(F, beta, i);
             xhat.mul(g).add(b).intoArray(y, yOff + i);
         }
+        normalizeRowTail(y, yOff, x, xOff, i, n, center, invStd, corr, gamma, beta);
+    }
+
+    /** The scalar tail [i, n) of {@link #normalizeRow} (the scalar twin's operations). */
+    private static void normalizeRowTail(float[] y, int yOff, float[] x, int xOff, int i, int n, float center, float invStd, float corr,
+                                         float[] gamma, float[] beta) {
         for (; i < n; i++) {
             float xhat = (x[xOff + i] - center) * invStd + corr;
             float g = gamma == null ? 1f : gamma[i];
@@ -495,12 +501,7 @@ public final class VectorLoops implements Loops {
             s += acc.reduceLanes(VectorOperators.ADD);
         }
         for (int j = i; j < n; j++) s += x[nextOff + j];
-        for (; i < n; i++) {
-            float xhat = (x[xOff + i] - center) * invStd + corr;
-            float g = gamma == null ? 1f : gamma[i];
-            float b = beta == null ? 0f : beta[i];
-            y[yOff + i] = xhat * g + b;
-        }
+        normalizeRowTail(y, yOff, x, xOff, i, n, center, invStd, corr, gamma, beta);
         return s;
     }
 
@@ -643,6 +644,12 @@ public final class VectorLoops implements Loops {
             FloatVector update = termDy.add(termX).add(vCoefK);
             (assign ? update : FloatVector.fromArray(F, dx, dxOff + i).add(update)).intoArray(dx, dxOff + i);
         }
+        rowBackwardTail(dx, dxOff, dy, dyOff, x, xOff, i, n, invStd, gamma, coefX, center, coefK, assign);
+    }
+
+    /** The scalar tail [i, n) of {@link #rowBackward} (the scalar twin's operations). */
+    private static void rowBackwardTail(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int i, int n, float invStd,
+                                        float[] gamma, float coefX, float center, float coefK, boolean assign) {
         for (; i < n; i++) {
             float a = gamma == null ? invStd : invStd * gamma[i];
             float update = a * dy[dyOff + i] + coefX * (x[xOff + i] - center) + coefK;
@@ -681,11 +688,7 @@ public final class VectorLoops implements Loops {
             g1 += a1.reduceLanes(VectorOperators.ADD);
             g2 += a2.reduceLanes(VectorOperators.ADD);
         }
-        for (int j = i; j < n; j++) {
-            float a = gamma == null ? invStd : invStd * gamma[j];
-            float update = a * dy[dyOff + j] + coefX * (x[xOff + j] - center) + coefK;
-            dx[dxOff + j] = assign ? update : dx[dxOff + j] + update;
-        }
+        rowBackwardTail(dx, dxOff, dy, dyOff, x, xOff, i, n, invStd, gamma, coefX, center, coefK, assign);
         backwardSumsTail(acc, g1, g2, dGamma, dBeta, dy, nextDyOff, x, nextXOff, i, n, nextCenter, nextInvStd, nextCorr, gamma);
     }
 
