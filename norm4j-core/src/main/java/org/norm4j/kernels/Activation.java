@@ -54,8 +54,9 @@ public enum Activation {
     /**
      * {@link #backwardAssignRun} over one h × w plane whose dOut is the gradient of a 2×2, stride-2
      * average pooling of the activation (at pOff, h/2 × w/2): each pooled gradient times 0.25,
-     * spread over its window into {@code plane} (a work array of h·w floats whose entries no window
-     * reaches, an odd last row or column, are zero, as a new array's are; the sigmoid needs none: null), then the activation's
+     * spread over its window into {@code plane} (a work array of at least h·w floats, any contents:
+     * the entries no window reaches, an odd last row or column, are set to zero; the sigmoid needs
+     * none: null), then the activation's
      * derivative: the same values as the pooling's backward followed by {@link #backwardAssign},
      * without the full-size gradient between them. On the calling thread.
      */
@@ -72,7 +73,9 @@ public enum Activation {
                 plane[dst + 2 * c] = g;
                 plane[dst + 2 * c + 1] = g;
             }
+            if (w % 2 != 0) plane[dst + w - 1] = 0f;
         }
+        if (h % 2 != 0) java.util.Arrays.fill(plane, (h - 1) * w, h * w, 0f);
         backwardAssignRun(dPre, dOff, plane, 0, y, yOff, h * w);
     }
 

@@ -106,7 +106,7 @@ public final class Normalization {
 
     /** One run's pair of sums added into acc: the run at offset off (a·C + c)·B of channel c. */
     @FunctionalInterface
-    private interface RunSums {
+    public interface RunSums {
         void add(double[] acc, int off, int c);
     }
 
@@ -117,7 +117,7 @@ public final class Normalization {
      * chunks depend on the shape alone: the same bits on any number of threads. Returns
      * {Σ first, Σ second} of channel c at [2c], [2c + 1].
      */
-    private static double[] chunkedChannelSums(int A, int C, int B, RunSums run) {
+    public static double[] chunkedChannelSums(int A, int C, int B, RunSums run) {
         int per = chunkImages(A, C, B), chunks = (A + per - 1) / per;
         double[] part = new double[2 * chunks * C];
         Parallel.forEach(chunks, k -> {

@@ -211,10 +211,16 @@ public final class ChannelNorm {
     /** dx (assigned when {@code dxFresh}, else added to), dGamma, dBeta (added to); each may be null. */
     static void backward(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
         Layout l = s.layout;
-        // channel by channel where a derived dy would otherwise be written whole (a fused activation,
-        // every fused pooling: it needs B = H·W ≥ 4) or where a channel's dy and x fit in cache;
-        // else two streaming passes over the tensor (a channel-major walk reads runs a channel's
-        // stride apart, at less than half the speed of reading in order on AMD's Zen 4)
+        // a fused pooling (B = H·W ≥ 4): two passes over the images in order, each run's dy derived
+        // again where it is needed, never written whole
+        if (l.statStride() == 0 && s.poolW > 0) {
+            backwardByImages(s, dOut, dx, dxFresh, dGamma, dBeta);
+            return;
+        }
+        // channel by channel where a derived dy would otherwise be written whole (a fused activation)
+        // or where a channel's dy and x fit in cache; else two streaming passes over the tensor (a
+        // channel-major walk reads runs a channel's stride apart, at less than half the speed of
+        // reading in order on AMD's Zen 4)
         if (l.statStride() == 0 && l.B() > 1
                 && (s.derives() || Normalization.channelFitsCache(2L * l.A(), l.B()))) {
             backwardPerChannel(s, dOut, dx, dxFresh, dGamma, dBeta);
@@ -346,10 +352,86 @@ public final class ChannelNorm {
         return -invStd * g1 / n + coefX * centerMinusMean;
     }
 
+    /** Run (a, c)'s dy into run[ro, ro + B): the fused activation's derivative (and a fused pooling's gradient spread). */
+    private static void deriveRun(Saved s, float[] run, int ro, float[] dOut, int a, int c, float[] plane) {
+        int C = s.layout.C(), B = s.layout.B(), off = (a * C + c) * B;
+        if (s.poolW > 0) {
+            int pooledPlane = (s.poolH / 2) * (s.poolW / 2);
+            s.activation.backwardAssignPooledPlane(run, ro, dOut, (a * C + c) * pooledPlane, s.y, off, s.poolH, s.poolW, plane);
+        } else {
+            s.activation.backwardAssignRun(run, ro, dOut, off, s.y, off, B);
+        }
+    }
+
+    /** This thread's work array for {@link Activation#backwardAssignPooledPlane} (B floats), or null where it needs none. */
+    private static float[] poolPlane(Saved s) {
+        return s.poolW > 0 && s.activation != Activation.SIGMOID ? Scratch.floats(1, s.layout.B()) : null;
+    }
+
+    /**
+     * Channel c's parameter gradients (dBeta[c] += Σ dy, dGamma[c] += Σ dy·xhat) from its sums,
+     * then dx's coefficients into coef[3i], coef[3i + 1], coef[3i + 2]: of dy, of (x − m_f), and
+     * the constant.
+     */
+    private static void finishChannel(Saved s, int c, double sumDy, double sumDyXc, float[] dGamma, float[] dBeta, float[] coef, int i) {
+        double sumDyXhat = sumDyXhat(s.invStd[c], sumDyXc, s.center[c] - s.mean[c], sumDy);
+        if (dBeta != null) dBeta[c] += (float) sumDy;
+        if (dGamma != null) dGamma[c] += (float) sumDyXhat;
+        double inv = s.invStd[c], gc = s.gamma == null ? 1.0 : s.gamma[c];
+        coef[3 * i] = (float) (gc * inv);
+        coef[3 * i + 1] = 0;
+        coef[3 * i + 2] = 0;
+        if (s.batchStats) {
+            double g1 = 0, g2 = 0;   // added into zero as the whole-tensor path's arrays are
+            g1 += gc * sumDy;
+            g2 += gc * sumDyXhat;
+            double cx = coefX(inv, g2, s.layout.countPerStat());
+            coef[3 * i + 1] = (float) cx;
+            coef[3 * i + 2] = (float) coefK(inv, g1, s.layout.countPerStat(), cx, s.center[c] - s.mean[c]);
+        }
+    }
+
+    /**
+     * Batch norm with a fused 2×2 pooling, over the images in order, in chunks of images (the
+     * tasks: {@link Normalization#chunkedChannelSums}): each run's dy derived into a small buffer and
+     * its sums taken into its chunk's partial for its channel; then, the partials added in chunk
+     * order and the coefficients made, each run's dy derived again and its dx. Channel by channel
+     * ({@link #backwardPerChannel}) each task read runs a channel's stride apart, from memory or
+     * L3 in a training step: LeNet's first batch norm ([256, 6, 24, 24]) took 1.32 ms there and
+     * 0.93 ms here, on one thread, in a step (docs/benchmarks.md). Deriving twice reads the
+     * activation and the pooled gradient twice, but writes no dy. The same sums in the same order
+     * (each chunk's runs in image order, the chunks in order) and the same elementwise operations:
+     * the same bits.
+     */
+    private static void backwardByImages(Saved s, float[] dOut, float[] dx, boolean dxFresh, float[] dGamma, float[] dBeta) {
+        Layout l = s.layout;
+        int A = l.A(), C = l.C(), B = l.B();
+        Loops lp = Loops.get();
+        double[] sums = Normalization.chunkedChannelSums(A, C, B, (acc, off, c) -> {
+            float[] run = Scratch.floats(0, B);
+            deriveRun(s, run, 0, dOut, off / (C * B), c, poolPlane(s));
+            lp.dotShifted(acc, run, 0, s.x, off, B, s.center[c]);
+        });
+        float[] coef = new float[3 * C];
+        for (int c = 0; c < C; c++) finishChannel(s, c, sums[2 * c], sums[2 * c + 1], dGamma, dBeta, coef, c);
+        if (dx == null) return;
+        int per = Normalization.chunkImages(A, C, B), chunks = (A + per - 1) / per;
+        Parallel.forEach(chunks, k -> {
+            float[] run = Scratch.floats(0, B), plane = poolPlane(s);
+            for (int a = k * per, end = Math.min(A, a + per); a < end; a++) {
+                for (int c = 0; c < C; c++) {
+                    deriveRun(s, run, 0, dOut, a, c, plane);
+                    int off = (a * C + c) * B;
+                    lp.affineBackward(dx, off, run, 0, s.x, off, B, coef[3 * c], coef[3 * c + 1], s.center[c], coef[3 * c + 2], dxFresh);
+                }
+            }
+        });
+    }
+
     /**
      * Batch norm of channels-first runs (B > 1), channel by channel while the channel is in cache
-     * (the channels are the tasks): its dy (the activation's derivative taken, a fused pooling's
-     * gradient spread), its sums, its coefficients and its dx, one after the other. The passes over
+     * (the channels are the tasks): its dy (a fused activation's derivative taken; a fused pooling
+     * goes {@link #backwardByImages}), its sums, its coefficients and its dx, one after the other. The passes over
      * the whole tensor in {@link #backward} read dy and x from memory twice and write the whole dy
      * between; here each is read from memory once. The same arithmetic in the same order: the same
      * bits.
@@ -358,26 +440,18 @@ public final class ChannelNorm {
         Layout l = s.layout;
         int A = l.A(), C = l.C(), B = l.B();
         boolean derive = s.derives();
-        int pooledPlane = s.poolW > 0 ? (s.poolH / 2) * (s.poolW / 2) : 0;
-        double n = l.countPerStat();
         Loops lp = Loops.get();
         int per = Normalization.chunkImages(A, C, B);   // the whole-tensor sums' chunks: the same bits
         Parallel.forRange(C, Parallel.grain((long) A * B, 1 << 16), (c0, c1) -> {
             float[] dyC = derive ? Scratch.floats(0, A * B) : null;   // the channel's dy, run after run
-            float[] plane = s.poolW > 0 && s.activation != Activation.SIGMOID ? new float[B] : null;   // zero where no window reaches; the sigmoid's pass needs none
+            float[] plane = poolPlane(s), coef = new float[3];
             double[] acc = new double[2];
             for (int c = c0; c < c1; c++) {
                 float[] dy = derive ? dyC : dOut;
                 double sumDy = 0, sumDyXc = 0, chunkDy = 0, chunkDyXc = 0;
                 for (int a = 0; a < A; a++) {
                     int off = (a * C + c) * B;
-                    if (derive) {   // the run's dy, then its sums while it is in cache
-                        if (s.poolW > 0) {
-                            s.activation.backwardAssignPooledPlane(dyC, a * B, dOut, (a * C + c) * pooledPlane, s.y, off, s.poolH, s.poolW, plane);
-                        } else {
-                            s.activation.backwardAssignRun(dyC, a * B, dOut, off, s.y, off, B);
-                        }
-                    }
+                    if (derive) deriveRun(s, dyC, a * B, dOut, a, c, plane);   // the run's dy, then its sums while it is in cache
                     acc[0] = 0;
                     acc[1] = 0;
                     lp.dotShifted(acc, dy, derive ? a * B : off, s.x, off, B, s.center[c]);
@@ -390,23 +464,11 @@ public final class ChannelNorm {
                         chunkDyXc = 0;
                     }
                 }
-                double sumDyXhat = sumDyXhat(s.invStd[c], sumDyXc, s.center[c] - s.mean[c], sumDy);
-                if (dBeta != null) dBeta[c] += (float) sumDy;
-                if (dGamma != null) dGamma[c] += (float) sumDyXhat;
+                finishChannel(s, c, sumDy, sumDyXc, dGamma, dBeta, coef, 0);
                 if (dx == null) continue;
-                double inv = s.invStd[c], gc = s.gamma == null ? 1.0 : s.gamma[c];
-                float coefDy = (float) (gc * inv), coefX = 0, coefK = 0;
-                if (s.batchStats) {
-                    double g1 = 0, g2 = 0;   // added into zero as the whole-tensor path's arrays are
-                    g1 += gc * sumDy;
-                    g2 += gc * sumDyXhat;
-                    double cx = coefX(inv, g2, n);
-                    coefX = (float) cx;
-                    coefK = (float) coefK(inv, g1, n, cx, s.center[c] - s.mean[c]);
-                }
                 for (int a = 0; a < A; a++) {
                     int off = (a * C + c) * B;
-                    lp.affineBackward(dx, off, dy, derive ? a * B : off, s.x, off, B, coefDy, coefX, s.center[c], coefK, dxFresh);
+                    lp.affineBackward(dx, off, dy, derive ? a * B : off, s.x, off, B, coef[0], coef[1], s.center[c], coef[2], dxFresh);
                 }
             }
         });

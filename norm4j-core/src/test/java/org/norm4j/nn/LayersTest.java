@@ -190,6 +190,44 @@ class LayersTest {
     }
 
     /**
+     * The fused op's backward goes over chunks of images (ChannelNorm.backwardByImages): with
+     * several chunks (64 images of 6 × 24 × 24, LeNet's first batch norm, are 4 chunks; 160 of 6 × 12 × 13,
+     * an odd last column, 3), on 1 and 2 threads, the same bits as BatchNorm2d, the activation and
+     * AvgPool2d(2) one by one (whose batch-norm backward goes channel by channel).
+     */
+    @Test
+    void fusedPoolingBackwardOverSeveralChunksBitForBit() {
+        int[][] shapes = {{64, 6, 24, 24}, {160, 6, 12, 13}};
+        int before = org.norm4j.kernels.Parallel.threads();
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                org.norm4j.kernels.Parallel.setThreads(threads);
+                for (int[] s : shapes) {
+                    assertTrue(org.norm4j.kernels.Normalization.chunkImages(s[0], s[1], s[2] * s[3]) < s[0], "several chunks");
+                    for (Module act : new Module[] {new Sigmoid(), new ReLU(), new Tanh()}) {
+                        float[][] got = new float[2][];
+                        for (int way = 0; way < 2; way++) {
+                            Sequential net = new Sequential(org.norm4j.nn.norm.BatchNorm.of(org.norm4j.nn.norm.Convention.PYTORCH, s[1]), act,
+                                    new AvgPool2d(2));
+                            Random pr = new Random(7);   // a gamma and beta other than 1 and 0
+                            for (Parameter p : net.parameters()) for (int i = 0; i < p.data().length; i++) p.data()[i] = 1 + 0.5f * (float) pr.nextGaussian();
+                            net.train();
+                            try (var ws = org.norm4j.tensor.Workspace.open()) {
+                                Tensor x = GradCheck.random(new Random(5), s).requiresGrad(true);
+                                got[way] = stepNumbers(net, x, way == 0, GradCheck.random(new Random(6), s[0], s[1], s[2] / 2, s[3] / 2));
+                            }
+                        }
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(got[1], got[0],
+                                act.describe() + " " + java.util.Arrays.toString(s) + " on " + threads + " threads: fused vs layer by layer");
+                    }
+                }
+            }
+        } finally {
+            org.norm4j.kernels.Parallel.setThreads(before);
+        }
+    }
+
+    /**
      * BatchNorm2d → activation → AvgPool2d(2) runs as one op: the same bits as the layers one by one,
      * forward, every gradient and the running statistics, train and eval, even and odd planes (an
      * odd last row and column no window covers), each of the three activations; twice in a
