@@ -415,10 +415,9 @@ public final class ChannelNorm {
         float[] coef = new float[3 * C];
         for (int c = 0; c < C; c++) finishChannel(s, c, sums[2 * c], sums[2 * c + 1], dGamma, dBeta, coef, c);
         if (dx == null) return;
-        int per = Normalization.chunkImages(A, C, B), chunks = (A + per - 1) / per;
-        Parallel.forEach(chunks, k -> {
+        Parallel.forRange(A, Normalization.chunkImages(A, C, B), (a0, a1) -> {   // the sums' chunks of images
             float[] run = Scratch.floats(0, B), plane = poolPlane(s);
-            for (int a = k * per, end = Math.min(A, a + per); a < end; a++) {
+            for (int a = a0; a < a1; a++) {
                 for (int c = 0; c < C; c++) {
                     deriveRun(s, run, 0, dOut, a, c, plane);
                     int off = (a * C + c) * B;
