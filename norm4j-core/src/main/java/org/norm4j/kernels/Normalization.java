@@ -28,7 +28,10 @@ import org.norm4j.tensor.Workspace;
  * its shift from {@value #PILOT_RUNS} of its runs spread over the batch and is then read once, in
  * memory order: chunks of whole images ({@link #chunkImages}), each channel's runs added into the
  * chunk's partial, the partials in chunk order (a second pass only when that shift is over a
- * deviation from the channel's mean); the backward sums of batch norm go by the same chunks.
+ * deviation from the channel's mean); the backward sums of batch norm go by the same chunks. A
+ * row ({@link #collectStatsRows}) takes its shift from its sum when short, from pilot blocks when
+ * long ({@link #PILOT_ROW_LEN}: read from memory once, again only when that shift is over a
+ * deviation from the row's mean).
  * Channels-last input
  * (B = 1) is reduced in fixed chunks of rows, each read once with the shift taken from its first
  * {@value #FOLD_ROWS} rows (a second pass only when that shift is over a deviation from the
@@ -419,9 +422,57 @@ public final class Normalization {
         });
     }
 
-    /** acc = {mean, m2} of the len floats at off: the shift from a first pass, then the shifted sums. */
+    /**
+     * Row length from which a row's shift comes from {@value #PILOT_RUNS} blocks of
+     * {@value #PILOT_BLOCK} floats spread over it instead of a first pass over the whole row: a long
+     * row (from 16 KB, half of L1) is read from memory once by the shifted sums instead of by the
+     * sum, and re-read only when that shift is over a deviation from the row's mean.
+     */
+    static final int PILOT_ROW_LEN = 4096;
+    /** Floats in each of a long row's {@value #PILOT_RUNS} pilot blocks ({@link #PILOT_ROW_LEN}). */
+    static final int PILOT_BLOCK = 64;
+
+    /**
+     * acc = {mean, m2} of the len floats at off. Short rows: the shift from a first pass (the sum),
+     * then the shifted sums. Long rows ({@link #PILOT_ROW_LEN}): the shift from pilot blocks, the
+     * shifted sums, and, where that shift lies over a deviation from the mean (the cancellation
+     * would cost more than a bit), the sums again about float(mean), as batch norm's channels.
+     */
     private static void rowMoments(Loops l, double[] acc, float[] x, int off, int len) {
-        rowMoments(l, acc, x, off, len, l.sum(x, off, len));
+        if (len < PILOT_ROW_LEN) {
+            rowMoments(l, acc, x, off, len, l.sum(x, off, len));
+            return;
+        }
+        float shift = pilotShift(l, x, off, len);
+        acc[0] = 0;
+        acc[1] = 0;
+        l.sumShifted(acc, x, off, len, shift);
+        finishRow(l, acc, x, off, len, shift);
+    }
+
+    /** A long row's shift ({@link #PILOT_ROW_LEN}): the mean of its pilot blocks, rounded to float. */
+    private static float pilotShift(Loops l, float[] x, int off, int len) {
+        double pilot = 0;
+        for (int k = 0; k < PILOT_RUNS; k++) pilot += l.sum(x, off + (int) ((long) k * (len - PILOT_BLOCK) / (PILOT_RUNS - 1)), PILOT_BLOCK);
+        return (float) (pilot / (PILOT_RUNS * PILOT_BLOCK));
+    }
+
+    /**
+     * acc = {mean, m2} of a long row from its sums acc = {Σd, Σd²} about shift, the sums taken again
+     * about float(mean) where the shift lies over a deviation from the mean (as finishChannel).
+     */
+    private static void finishRow(Loops l, double[] acc, float[] x, int off, int len, float shift) {
+        double s1 = acc[0], sq = s1 * s1 / len;
+        if (sq > acc[1] - sq) {
+            shift = (float) (shift + s1 / len);
+            acc[0] = 0;
+            acc[1] = 0;
+            l.sumShifted(acc, x, off, len, shift);
+            s1 = acc[0];
+            sq = s1 * s1 / len;
+        }
+        acc[0] = shift + s1 / len;
+        acc[1] = Math.max(0, acc[1] - sq);
     }
 
     /** {@link #rowMoments} with the row's sum already taken ({@link Loops#sum}). */
@@ -542,7 +593,7 @@ public final class Normalization {
         int step = len >= PAIR_ROWS_LEN && rows >= 16 && (gamma != null || beta != null) ? 2 : 1;
         Parallel.forRange((rows + step - 1) / step, Parallel.grain((long) step * len, TASK_ELEMENTS), (t0, t1) -> {
             double[] acc = new double[2];
-            if (step == 1 && mean != null) {
+            if (step == 1 && mean != null && len < PILOT_ROW_LEN) {
                 // short rows: each row's output pass also takes the next row's sum (its first
                 // statistics pass), so the next row streams in while this one is computed; the same
                 // bits ([4096, 768], 1 thread, after an evicting copy: 1.41-1.59 -> 1.29-1.37 ms)

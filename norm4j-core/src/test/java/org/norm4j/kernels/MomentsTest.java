@@ -153,4 +153,48 @@ class MomentsTest {
         }
         assertColumnMomentsExact(x, rows, C);
     }
+
+    /**
+     * Long rows ({@link Normalization#PILOT_ROW_LEN} and up) are read once about a shift from
+     * {@value Normalization#PILOT_RUNS} blocks spread over the row. Row 0 holds 1e4 + 1 in exactly
+     * those blocks and 1e4 elsewhere: the shift lies about four deviations from the mean, and the row
+     * must take its second pass about the mean (m2 checked to 3e-7: 3e-8 off with it, 3e-6 off
+     * with the one pass alone). Beside it: a spread of 1e-2 on a mean of 1e4, a ramp, a constant, and a row whose first
+     * half is far from its second. Against the two-pass moments in double; normalizeRows' statistics
+     * are collectStatsRows' bits.
+     */
+    @Test
+    void longRowsOnePassHoldsForUnrepresentativePilotsAndLargeMeans() {
+        Random rnd = new Random(23);
+        int rows = 5, len = 2 * Normalization.PILOT_ROW_LEN + 3, blk = Normalization.PILOT_BLOCK, runs = Normalization.PILOT_RUNS;
+        boolean[] pilot = new boolean[len];
+        for (int k = 0; k < runs; k++) {
+            int at = (int) ((long) k * (len - blk) / (runs - 1));
+            for (int i = at; i < at + blk; i++) pilot[i] = true;
+        }
+        float[] x = new float[rows * len];
+        for (int i = 0; i < len; i++) {
+            x[i] = (float) ((pilot[i] ? 1e4 + 1 : 1e4) + 1e-3 * rnd.nextGaussian());   // the pilots alone are far
+            x[len + i] = (float) (1e4 + 1e-2 * rnd.nextGaussian());                   // large mean, tiny spread
+            x[2 * len + i] = (float) (i * 0.1 + 1e-3 * rnd.nextGaussian());            // a ramp
+            x[3 * len + i] = 7f;                                                       // constant
+            x[4 * len + i] = (float) ((i < len / 2 ? -5e3 : 5e3) + rnd.nextGaussian()); // two halves
+        }
+        double[] mean = new double[rows], m2 = new double[rows];
+        Normalization.collectStatsRows(mean, m2, x, 0, rows, len);
+        double[] meanN = new double[rows], invStd = new double[rows];
+        float[] center = new float[rows], invStdF = new float[rows], corr = new float[rows];
+        Normalization.normalizeRows(new float[x.length], 0, x, 0, rows, len, 1e-5, meanN, invStd, center, invStdF, corr, null, null);
+        for (int r = 0; r < rows; r++) {
+            double s = 0, q = 0;
+            for (int i = 0; i < len; i++) s += x[r * len + i];
+            double mu = s / len;
+            for (int i = 0; i < len; i++) q += Math.pow(x[r * len + i] - mu, 2);
+            double std = Math.sqrt(q / len);
+            assertEquals(mu, mean[r], 1e-6 * std + 1e-12 * Math.abs(mu), "mean " + r);
+            assertEquals(q, m2[r], (r == 0 ? 3e-7 : 1e-6) * q, "m2 " + r);
+            assertEquals(mean[r], meanN[r], "row " + r + ": normalizeRows' mean is collectStatsRows' bits");
+            assertEquals(1 / Math.sqrt(m2[r] / len + 1e-5), invStd[r], "row " + r + ": normalizeRows' invStd from collectStatsRows' m2");
+        }
+    }
 }
