@@ -182,11 +182,9 @@ public final class Normalization {
     }
 
     /**
-     * mean[c], m2[c] from the sums acc = {Σd, Σd²} of d = x − shift over the channel's A·B values:
-     * mean = shift + Σd/n, m2 = Σd² − (Σd)²/n. The cancellation there amplifies the rounding of Σd²
-     * by 1 + (shift − mean)²/var: at most 2 while the shift is within a deviation of the mean;
-     * past that (a channel that drifts across the batch, or a spread within rounding of its mean)
-     * the channel's sums again about float(mean), the two-pass algorithm.
+     * mean[c], m2[c] from the sums acc = {Σd, Σd²} of d = x − shift over the channel's A·B values
+     * ({@link #finishMoments}: again about float(mean) where the shift is over a deviation off, a
+     * channel that drifts across the batch or a spread within rounding of its mean).
      */
     private static void finishChannel(Loops l, double[] acc, float shift, double[] mean, double[] m2, float[] x, int xOff,
                                       int A, int C, int B, int c) {
@@ -196,15 +194,34 @@ public final class Normalization {
             m2[c] = 0;
             return;
         }
+        finishMoments(acc, n, shift, (sums, sh) -> channelSums(l, sums, x, xOff, A, C, B, c, sh));
+        mean[c] = acc[0];
+        m2[c] = acc[1];
+    }
+
+    /** Sums {Σd, Σd²} of d = x − shift over some values, into acc (from zero). */
+    @FunctionalInterface
+    private interface ShiftedSums {
+        void into(double[] acc, float shift);
+    }
+
+    /**
+     * acc = {Σd, Σd²} of d = x − shift over n values becomes {mean, m2}: mean = shift + Σd/n,
+     * m2 = Σd² − (Σd)²/n. The cancellation there amplifies the rounding of Σd² by
+     * 1 + (shift − mean)²/var: at most 2 while the shift is within a deviation of the mean; past
+     * that the sums are taken again about float(mean), the two-pass algorithm. Batch norm's channels
+     * and long rows share this test.
+     */
+    private static void finishMoments(double[] acc, double n, float shift, ShiftedSums sums) {
         double s1 = acc[0], sq = s1 * s1 / n;
         if (sq > acc[1] - sq) {
             shift = (float) (shift + s1 / n);
-            channelSums(l, acc, x, xOff, A, C, B, c, shift);
+            sums.into(acc, shift);
             s1 = acc[0];
             sq = s1 * s1 / n;
         }
-        mean[c] = shift + s1 / n;
-        m2[c] = Math.max(0, acc[1] - sq);
+        acc[0] = shift + s1 / n;
+        acc[1] = Math.max(0, acc[1] - sq);
     }
 
     /**
@@ -443,11 +460,14 @@ public final class Normalization {
             rowMoments(l, acc, x, off, len, l.sum(x, off, len));
             return;
         }
+        ShiftedSums sums = (a, sh) -> {
+            a[0] = 0;
+            a[1] = 0;
+            l.sumShifted(a, x, off, len, sh);
+        };
         float shift = pilotShift(l, x, off, len);
-        acc[0] = 0;
-        acc[1] = 0;
-        l.sumShifted(acc, x, off, len, shift);
-        finishRow(l, acc, x, off, len, shift);
+        sums.into(acc, shift);
+        finishMoments(acc, len, shift, sums);
     }
 
     /** A long row's shift ({@link #PILOT_ROW_LEN}): the mean of its pilot blocks, rounded to float. */
@@ -455,24 +475,6 @@ public final class Normalization {
         double pilot = 0;
         for (int k = 0; k < PILOT_RUNS; k++) pilot += l.sum(x, off + (int) ((long) k * (len - PILOT_BLOCK) / (PILOT_RUNS - 1)), PILOT_BLOCK);
         return (float) (pilot / (PILOT_RUNS * PILOT_BLOCK));
-    }
-
-    /**
-     * acc = {mean, m2} of a long row from its sums acc = {Σd, Σd²} about shift, the sums taken again
-     * about float(mean) where the shift lies over a deviation from the mean (as finishChannel).
-     */
-    private static void finishRow(Loops l, double[] acc, float[] x, int off, int len, float shift) {
-        double s1 = acc[0], sq = s1 * s1 / len;
-        if (sq > acc[1] - sq) {
-            shift = (float) (shift + s1 / len);
-            acc[0] = 0;
-            acc[1] = 0;
-            l.sumShifted(acc, x, off, len, shift);
-            s1 = acc[0];
-            sq = s1 * s1 / len;
-        }
-        acc[0] = shift + s1 / len;
-        acc[1] = Math.max(0, acc[1] - sq);
     }
 
     /** {@link #rowMoments} with the row's sum already taken ({@link Loops#sum}). */
