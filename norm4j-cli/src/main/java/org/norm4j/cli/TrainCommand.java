@@ -20,6 +20,7 @@ import org.norm4j.data.FashionMnist;
 import org.norm4j.io.AtomicFile;
 import org.norm4j.io.StateDict;
 import org.norm4j.kernels.Gemm;
+import org.norm4j.nn.Module;
 import org.norm4j.nn.Sequential;
 import org.norm4j.nn.norm.Convention;
 import org.norm4j.optim.Adam;
@@ -193,6 +194,7 @@ final class TrainCommand implements Callable<Integer> {
         DataLoader loader = torchGen != null ? DataLoader.torchShuffled(train, batchSize, seed, torchGen.draws())
                 : new DataLoader(train, batchSize, true, seed);
         writeRunJson(runDir, dataDir, train.size(), test.size());
+        warmUp = WARM_UP ? test.limit(2 * batchSize) : null;
         outw.printf(Locale.ROOT, "norm4j train: LeNet (%s norm, %s) on %d Fashion-MNIST images, %d epochs, batch %d, %s lr %s; BLAS %s; run directory %s%n",
                 norm, convention, train.size(), epochs, batchSize, optimizer, lr, Gemm.implementation(), runDir);
         if (startEpoch > 1) outw.printf(Locale.ROOT, "resuming after epoch %d from %s%n", startEpoch - 1, resume);
@@ -214,6 +216,45 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The batch of the process's first epoch after which {@link #warmUpBetweenEpochs} runs: late
+     * enough that norm4j's methods run as C1's profiling code (at the tenth of HotSpot's counts
+     * bin/norm4j sets, most reach it within 10–30 steps of LeNet), early enough that C2 has not yet
+     * compiled them from a profile without the evaluation (ChannelNorm.forward: about step 100).
+     */
+    static final int WARM_UP_BATCH = 40;
+    /** {@code -Dnorm4j.train.warmUp=false} leaves the warm-up out (for comparisons: the results are the same bits either way). */
+    static final boolean WARM_UP = !"false".equals(System.getProperty("norm4j.train.warmUp"));
+
+    /** The test images the warm-up evaluates, until it has run; null once it has (or when it is off). */
+    private Dataset warmUp;
+
+    static int warmUpBatch(int batches) {
+        return Math.max(1, Math.min(WARM_UP_BATCH, batches / 2));
+    }
+
+    /**
+     * Runs, on a little data, what follows each epoch: the evaluation (eval mode, no gradients) and
+     * the precise-BN pass, whose state it restores, so nothing of the model or its statistics
+     * changes. Why: C2 compiles the training step from a profile of the step alone, where no
+     * batch norm ever took its running statistics and no op ran without gradients; the first
+     * end-of-epoch evaluation then hit those untaken branches, which threw the compiled code
+     * away (BatchNorm.normalize, ChannelNorm.forward, Autograd.record, Workspace.take), and C2
+     * compiled it again during the next epoch (ChannelNorm.forward alone 280 ms of a compiler
+     * thread on one of the two cores the step runs on). Run while the step is still profiled, the
+     * evaluation's branches are in the profile and the compiled step serves both (docs/training.md).
+     */
+    static void warmUpBetweenEpochs(Module model, Dataset test, DataLoader loader, int batchSize, boolean preciseBn) {
+        Trainer.accuracy(model, test, batchSize);
+        if (!preciseBn) return;
+        var stats = PreciseBn.snapshot(model);
+        try {
+            PreciseBn.recompute(model, loader, 0, 1);
+        } finally {
+            PreciseBn.restore(stats);
+        }
+    }
+
     /** Trains and evaluates one epoch, then writes metrics.csv, the two checkpoint files and curves.png. */
     private void epoch(int epoch, Sequential model, Optimizer opt, LrSchedule lrs, DataLoader loader, Dataset train, Dataset test,
                        Path runDir, List<double[]> rows, LeNet.Norm normKind, PrintWriter outw) throws java.io.IOException {
@@ -226,6 +267,10 @@ final class TrainCommand implements Callable<Integer> {
             lossAcc = Trainer.trainEpoch(model, loader, opt, epoch, new Trainer.Listener() {
                 @Override
                 public void batchDone(int e, int batch, int batches, double meanLoss, double imagesPerSecond) {
+                    if (warmUp != null && batch == warmUpBatch(batches)) {
+                        warmUpBetweenEpochs(model, warmUp, loader, batchSize, preciseBn > 0);
+                        warmUp = null;
+                    }
                     if (bar != null) {
                         bar.stepTo(batch);
                         bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f, %.0f img/s", meanLoss, imagesPerSecond));
