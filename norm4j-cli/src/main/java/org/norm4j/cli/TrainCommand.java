@@ -194,7 +194,7 @@ final class TrainCommand implements Callable<Integer> {
         DataLoader loader = torchGen != null ? DataLoader.torchShuffled(train, batchSize, seed, torchGen.draws())
                 : new DataLoader(train, batchSize, true, seed);
         writeRunJson(runDir, dataDir, train.size(), test.size());
-        warmUp = WARM_UP ? test.limit(2 * batchSize) : null;
+        warmUp = warmUpEnabled() ? warmUpImages(test, batchSize) : null;
         outw.printf(Locale.ROOT, "norm4j train: LeNet (%s norm, %s) on %d Fashion-MNIST images, %d epochs, batch %d, %s lr %s; BLAS %s; run directory %s%n",
                 norm, convention, train.size(), epochs, batchSize, optimizer, lr, Gemm.implementation(), runDir);
         if (startEpoch > 1) outw.printf(Locale.ROOT, "resuming after epoch %d from %s%n", startEpoch - 1, resume);
@@ -218,16 +218,27 @@ final class TrainCommand implements Callable<Integer> {
 
     /**
      * The batch of the process's first epoch after which {@link #warmUpBetweenEpochs} runs: late
-     * enough that norm4j's methods run as C1's profiling code (at the tenth of HotSpot's counts
-     * bin/norm4j sets, most reach it within 10–30 steps of LeNet), early enough that C2 has not yet
-     * compiled them from a profile without the evaluation (ChannelNorm.forward: about step 100).
+     * enough that norm4j's methods run as C1's profiling code (at the compile counts bin/norm4j
+     * sets), early enough that C2 has not yet compiled them from a profile of the step alone
+     * (docs/training.md, "What runs between epochs").
      */
     static final int WARM_UP_BATCH = 40;
+
     /** {@code -Dnorm4j.train.warmUp=false} leaves the warm-up out (for comparisons: the results are the same bits either way). */
-    static final boolean WARM_UP = !"false".equals(System.getProperty("norm4j.train.warmUp"));
+    static boolean warmUpEnabled() {
+        return !"false".equals(System.getProperty("norm4j.train.warmUp"));
+    }
 
     /** The test images the warm-up evaluates, until it has run; null once it has (or when it is off). */
     private Dataset warmUp;
+    /** How long the warm-up took, left out of the epoch's seconds. */
+    private long warmUpNanos;
+
+    /** One full test batch and the evaluation's short last one (or a second full one): the shapes the evaluation meets. */
+    static Dataset warmUpImages(Dataset test, int batchSize) {
+        int tail = test.size() % batchSize;
+        return test.limit((int) Math.min(test.size(), (long) batchSize + (tail == 0 ? batchSize : tail)));
+    }
 
     static int warmUpBatch(int batches) {
         return Math.max(1, Math.min(WARM_UP_BATCH, batches / 2));
@@ -240,9 +251,9 @@ final class TrainCommand implements Callable<Integer> {
      * batch norm ever took its running statistics and no op ran without gradients; the first
      * end-of-epoch evaluation then hit those untaken branches, which threw the compiled code
      * away (BatchNorm.normalize, ChannelNorm.forward, Autograd.record, Workspace.take), and C2
-     * compiled it again during the next epoch (ChannelNorm.forward alone 280 ms of a compiler
-     * thread on one of the two cores the step runs on). Run while the step is still profiled, the
-     * evaluation's branches are in the profile and the compiled step serves both (docs/training.md).
+     * compiled it again during the next epoch, on a core the step needed. Run while the step is
+     * still profiled, the evaluation's branches are in the profile and the compiled step serves
+     * both (docs/training.md, "What runs between epochs").
      */
     static void warmUpBetweenEpochs(Module model, Dataset test, DataLoader loader, int batchSize, boolean preciseBn) {
         Trainer.accuracy(model, test, batchSize);
@@ -268,8 +279,10 @@ final class TrainCommand implements Callable<Integer> {
                 @Override
                 public void batchDone(int e, int batch, int batches, double meanLoss, double imagesPerSecond) {
                     if (warmUp != null && batch == warmUpBatch(batches)) {
+                        long w = System.nanoTime();
                         warmUpBetweenEpochs(model, warmUp, loader, batchSize, preciseBn > 0);
                         warmUp = null;
+                        warmUpNanos = System.nanoTime() - w;
                     }
                     if (bar != null) {
                         bar.stepTo(batch);
@@ -278,7 +291,8 @@ final class TrainCommand implements Callable<Integer> {
                 }
             });
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
+        double seconds = (System.nanoTime() - t0 - warmUpNanos) / 1e9;   // the training pass alone
+        warmUpNanos = 0;
         double testAccRunning = Trainer.accuracy(model, test, batchSize);
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("epoch", String.valueOf(epoch));

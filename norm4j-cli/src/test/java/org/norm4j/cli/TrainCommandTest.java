@@ -151,6 +151,30 @@ class TrainCommandTest {
         assertEquals(rowOff[3], rowOff[5], "without precise BN test_acc is the running-stats accuracy");
     }
 
+    /** The first epoch's JIT warm-up (an evaluation and a precise-BN pass after batch 4 of 8 here) changes no result. */
+    @Test
+    void warmUpLeavesTheRunsResultsAsTheyWere(@TempDir Path dir) throws Exception {
+        String[] common = {"--data", data.toString(), "--limit", "2000", "--epochs", "2", "--no-progress"};
+        assertEquals(0, run(concat(new String[] {"train", "--out", dir.resolve("on").toString()}, common)).exit);
+        String old = System.setProperty("norm4j.train.warmUp", "false");
+        try {
+            assertEquals(0, run(concat(new String[] {"train", "--out", dir.resolve("off").toString()}, common)).exit);
+        } finally {
+            if (old == null) System.clearProperty("norm4j.train.warmUp");
+            else System.setProperty("norm4j.train.warmUp", old);
+        }
+        for (String f : new String[] {"model.safetensors", "train-state.safetensors"}) {
+            assertArrayEquals(Files.readAllBytes(dir.resolve("off").resolve(f)), Files.readAllBytes(dir.resolve("on").resolve(f)), f);
+        }
+        List<String> on = Files.readAllLines(dir.resolve("on/metrics.csv")), off = Files.readAllLines(dir.resolve("off/metrics.csv"));
+        assertEquals(3, on.size());
+        for (int i = 1; i < on.size(); i++) {
+            double[] a = parse(on.get(i)), b = parse(off.get(i));
+            a[4] = b[4] = 0;   // seconds
+            assertArrayEquals(b, a, "metrics.csv row " + i + " apart from seconds");
+        }
+    }
+
     @Test
     void badInputIsAOneLineErrorWithWhatToDo(@TempDir Path dir) throws Exception {
         Run missing = run("train", "--data", dir.resolve("nowhere").toString(), "--epochs", "1");

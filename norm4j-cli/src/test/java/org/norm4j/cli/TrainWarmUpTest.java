@@ -34,8 +34,9 @@ class TrainWarmUpTest {
 
     @Test
     void warmUpLeavesWeightsBuffersStatisticsAndModeAsTheyWere() {
-        for (LeNet.Norm norm : LeNet.Norm.values()) {
-            Sequential model = LeNet.build(norm, Convention.PYTORCH, 5);
+        for (LeNet.Norm norm : LeNet.Norm.values()) for (Convention convention : Convention.values()) {
+            String what = norm + " " + convention;
+            Sequential model = LeNet.build(norm, convention, 5);
             DataLoader loader = new DataLoader(noise(96, 1), 32, true, 5);
             Trainer.trainEpoch(model, loader, new SGD(model.parameters(), 0.5), 1, new Trainer.Listener() {});   // statistics off their initial values
             Map<String, SafeTensors.Entry> before = StateDict.entries(model);
@@ -43,21 +44,30 @@ class TrainWarmUpTest {
 
             TrainCommand.warmUpBetweenEpochs(model, noise(64, 2), loader, 32, true);
 
-            assertTrue(model.isTraining(), norm + ": still in training mode");
+            assertTrue(model.isTraining(), what + ": still in training mode");
             Map<String, SafeTensors.Entry> after = StateDict.entries(model);
             assertEquals(before.keySet(), after.keySet());
-            for (String k : before.keySet()) assertArrayEquals(before.get(k).data(), after.get(k).data(), norm + ": " + k);
+            for (String k : before.keySet()) assertArrayEquals(before.get(k).data(), after.get(k).data(), what + ": " + k);
             Map<BatchNorm, BatchNorm.RunningState> statsAfter = PreciseBn.snapshot(model);
-            assertEquals(norm == LeNet.Norm.BATCH ? 4 : 0, statsBefore.size(), norm + ": BN layers");
+            assertEquals(norm == LeNet.Norm.BATCH ? 4 : 0, statsBefore.size(), what + ": BN layers");
             statsBefore.forEach((bn, s) -> {
                 BatchNorm.RunningState t = statsAfter.get(bn);
-                assertArrayEquals(s.mean(), t.mean(), norm + ": " + bn);
-                assertArrayEquals(s.spread(), t.spread(), norm + ": " + bn);
-                assertArrayEquals(s.biasedMean(), t.biasedMean(), norm + ": " + bn);
-                assertArrayEquals(s.biasedSpread(), t.biasedSpread(), norm + ": " + bn);
-                assertEquals(s.numBatchesTracked(), t.numBatchesTracked(), norm + ": " + bn);
+                assertArrayEquals(s.mean(), t.mean(), what + ": " + bn);
+                assertArrayEquals(s.spread(), t.spread(), what + ": " + bn);
+                assertArrayEquals(s.biasedMean(), t.biasedMean(), what + ": " + bn);
+                assertArrayEquals(s.biasedSpread(), t.biasedSpread(), what + ": " + bn);
+                assertEquals(s.numBatchesTracked(), t.numBatchesTracked(), what + ": " + bn);
             });
         }
+    }
+
+    @Test
+    void warmUpEvaluatesAFullBatchAndTheShortLastOne() {
+        Dataset test = noise(100, 3);
+        assertEquals(32 + 4, TrainCommand.warmUpImages(test, 32).size());   // 100 = 3·32 + 4
+        assertEquals(50, TrainCommand.warmUpImages(noise(50, 3), 25).size());   // no short batch: two full ones
+        assertEquals(100, TrainCommand.warmUpImages(test, 256).size());   // the whole set, smaller than a batch
+        assertEquals(100, TrainCommand.warmUpImages(test, Integer.MAX_VALUE).size());   // no overflow
     }
 
     @Test
