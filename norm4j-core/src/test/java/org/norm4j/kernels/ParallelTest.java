@@ -216,12 +216,46 @@ class ParallelTest {
         assertArrayEquals(results[0], results[2], "1 vs 3 threads");
     }
 
+    /** The loss (rows in tasks, their losses added in row order) and a shuffled batch (images copied in tasks) on 1, 2 and 3 threads. */
+    @Test
+    void lossAndBatchesAreTheSameBitsOnOneTwoAndThreeThreads() {
+        java.util.Random r = new java.util.Random(5);
+        int n = 1000, k = 10, h = 6, w = 5;
+        float[] z = new float[n * k], images = new float[n * h * w];
+        int[] labels = new int[n];
+        for (int i = 0; i < z.length; i++) z[i] = (float) (4 * r.nextGaussian());
+        for (int i = 0; i < images.length; i++) images[i] = r.nextFloat();
+        for (int i = 0; i < n; i++) labels[i] = r.nextInt(k);
+        org.norm4j.data.Dataset data = new org.norm4j.data.Dataset("random", images, labels, h, w, org.norm4j.data.FashionMnist.CLASSES);
+        float[][] loss = new float[3][], batch = new float[3][];
+        for (int threads = 1; threads <= 3; threads++) {
+            loss[threads - 1] = withThreads(threads, () -> {
+                org.norm4j.tensor.Tensor logits = org.norm4j.tensor.Tensor.wrap(z.clone(), n, k).requiresGrad(true);
+                org.norm4j.tensor.Tensor l = org.norm4j.ops.CrossEntropy.forward(logits, labels);
+                l.backward();
+                float[] out = java.util.Arrays.copyOf(logits.grad().data(), n * k + 1);
+                out[n * k] = l.item();
+                return out;
+            });
+            batch[threads - 1] = withThreads(threads, () -> {
+                org.norm4j.data.DataLoader.Batch b = new org.norm4j.data.DataLoader(data, 700, true, 3).epoch(1).iterator().next();
+                float[] out = java.util.Arrays.copyOf(b.x().data(), 700 * h * w + 700);
+                for (int i = 0; i < 700; i++) out[700 * h * w + i] = b.y()[i];
+                return out;
+            });
+        }
+        for (int t = 1; t < 3; t++) {
+            assertArrayEquals(loss[0], loss[t], "cross-entropy: 1 vs " + (t + 1) + " threads");
+            assertArrayEquals(batch[0], batch[t], "a batch: 1 vs " + (t + 1) + " threads");
+        }
+    }
+
     /** Forward and backward of each layer on 1, 2 and 3 threads: output, input gradient and parameter gradients. */
     @Test
     void normalizationsAreTheSameBitsOnOneTwoAndThreeThreads() {
         java.util.Random r = new java.util.Random(11);
         // more than Parallel.MIN_PARALLEL_TASKS tasks per call (smaller calls run inline), odd widths
-        int[][] shapes = {{1000, 37}, {2000, 600}, {3, 700, 601}, {40, 5, 6001}};
+        int[][] shapes = {{1000, 37}, {2000, 600}, {256, 120}, {3, 700, 601}, {40, 5, 6001}};
         for (int[] shape : shapes) {
             int n = org.norm4j.tensor.Shape.size(shape);
             float[] x = new float[n], dy = new float[n];
@@ -233,6 +267,9 @@ class ParallelTest {
             int[] trailing = java.util.Arrays.copyOfRange(shape, 1, shape.length);
             List<java.util.function.Supplier<org.norm4j.nn.Module>> layers = List.of(
                     () -> org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, last).axis(-1).build(),
+                    // the sigmoid fused into the apply and the backward's first pass (elementwise tasks)
+                    () -> new org.norm4j.nn.Sequential(org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, last)
+                            .axis(-1).build(), new org.norm4j.nn.Sigmoid()),
                     () -> new org.norm4j.nn.norm.LayerNorm(trailing),
                     () -> new org.norm4j.nn.norm.RMSNorm(trailing));
             for (var make : layers) {

@@ -390,6 +390,38 @@ class LayersTest {
         assertThrows(IllegalArgumentException.class, () -> CrossEntropy.forward(Tensor.zeros(1, 3), new int[] {3}));
     }
 
+    /**
+     * A batch of many row tasks against a plain double-precision cross-entropy written here, and a
+     * bad label named by its first row even when a later task holds another one.
+     */
+    @Test
+    void crossEntropyOfAManyTaskBatch() {
+        int n = 1000, k = 10;
+        float[] z = new float[n * k];
+        int[] labels = new int[n];
+        for (int i = 0; i < z.length; i++) z[i] = (float) (3 * rnd.nextGaussian());
+        for (int r = 0; r < n; r++) labels[r] = rnd.nextInt(k);
+        Tensor logits = Tensor.wrap(z.clone(), n, k).requiresGrad(true);
+        Tensor loss = CrossEntropy.forward(logits, labels);
+        loss.backward();
+        double want = 0;
+        double[] grad = new double[n * k];
+        for (int r = 0; r < n; r++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int c = 0; c < k; c++) max = Math.max(max, z[r * k + c]);
+            for (int c = 0; c < k; c++) sum += Math.exp(z[r * k + c] - max);
+            want += Math.log(sum) + max - z[r * k + labels[r]];
+            for (int c = 0; c < k; c++) grad[r * k + c] = (Math.exp(z[r * k + c] - max) / sum - (c == labels[r] ? 1 : 0)) / n;
+        }
+        assertEquals(want / n, loss.item(), 1e-6 * want / n);
+        Check.close("cross-entropy gradient", logits.grad().toArray(), grad, 1e-9, 1e-5);
+        int[] bad = labels.clone();
+        bad[5] = k;
+        bad[900] = -1;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CrossEntropy.forward(Tensor.wrap(z, n, k), bad));
+        assertTrue(e.getMessage().contains("label " + k + " at row 5"), e.getMessage());
+    }
+
     @Test
     void shapeErrorsNameTheLayer() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Linear(4, 2).forward(Tensor.zeros(3, 5)));
