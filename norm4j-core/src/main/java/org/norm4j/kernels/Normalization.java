@@ -280,7 +280,7 @@ public final class Normalization {
      * does (act on each run) and, when {@code p} is not null, each h × w plane 2×2-average-pooled
      * into p (B = h·w) as {@link #applyChannelsPool2x2} does. The whole-tensor order (all moments,
      * then the apply) reads x from memory twice; this reads each channel from memory once, when it
-     * fits in cache ({@link #channelFitsCache}). The channels are the tasks.
+     * fits in cache ({@link #batchChannelPerChannel}: off by default). The channels are the tasks.
      */
     public static void statsThenApplyChannels(double[] mean, double[] m2, float[] y, float[] x, float[] p, int A, int C, int h, int w,
                                               ChannelParams params, float[] center, float[] scale, float[] shift, Activation act) {
@@ -345,6 +345,36 @@ public final class Normalization {
     /** The largest channel (or row), in bytes, that {@link #channelFitsCache} accepts. */
     public static long channelCacheBytes() {
         return CHANNEL_CACHE_BYTES;
+    }
+
+    /**
+     * The largest batch-norm channel (channels-first, in bytes) that goes one channel at a time
+     * ({@link #statsThenApplyChannels}, the backward's channel-by-channel sums and dx): 0 by default,
+     * none. Such a pass reads a channel's runs a channel's stride apart; the two passes over the
+     * tensor in memory order were faster on AMD's Zen 4 for every shape measured (the twenty-second
+     * session, docs/benchmarks.md: [256, 16, 8, 8] forward 1.2x, [256, 128, 14, 14] 2.2x on one
+     * thread), the per-channel forward having been measured faster only on an Intel machine before
+     * the two-pass statistics read in memory order. {@code -Dnorm4j.bn.perChannelBytes} or
+     * {@link #setBatchPerChannelBytes} turns it back on (half the L2, {@link #channelCacheBytes},
+     * is what it used until then). A batch norm with a fused activation alone (no pooling) still takes its
+     * backward channel by channel, so that no full-size dy is written. Same bits either way.
+     */
+    private static volatile long batchPerChannelBytes = Long.getLong("norm4j.bn.perChannelBytes", 0L);
+
+    /** The largest batch-norm channel, in bytes, that goes one channel at a time (0: none; the field says why). */
+    public static long batchPerChannelBytes() {
+        return batchPerChannelBytes;
+    }
+
+    /** Sets {@link #batchPerChannelBytes()} (0: never; at least 0). */
+    public static void setBatchPerChannelBytes(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("Normalization.setBatchPerChannelBytes: at least 0, got " + bytes);
+        batchPerChannelBytes = bytes;
+    }
+
+    /** Whether a batch-norm channel of A·B floats goes one channel at a time ({@link #batchPerChannelBytes()}). */
+    public static boolean batchChannelPerChannel(long A, long B) {
+        return A * B * Float.BYTES <= batchPerChannelBytes;
     }
 
     /** The first core's L2 size as Linux reports it (sysfs), or 2 MiB where it cannot be read. */

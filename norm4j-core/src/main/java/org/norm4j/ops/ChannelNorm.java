@@ -169,9 +169,12 @@ public final class ChannelNorm {
         return y;
     }
 
-    /** Whether {@link #forwardBatchStats} serves a batch norm of [A, C, B]: channels-first (B &gt; 1), a channel small enough to stay in cache. */
+    /**
+     * Whether {@link #forwardBatchStats} serves a batch norm of [A, C, B]: channels-first (B &gt; 1),
+     * a channel within {@link Normalization#batchPerChannelBytes()} (0 by default: never).
+     */
     public static boolean batchStatsInCache(int A, int B) {
-        return B > 1 && Normalization.channelFitsCache(A, B);
+        return B > 1 && Normalization.batchChannelPerChannel(A, B);
     }
 
     /**
@@ -218,11 +221,11 @@ public final class ChannelNorm {
             return;
         }
         // channel by channel where a derived dy would otherwise be written whole (a fused activation)
-        // or where a channel's dy and x fit in cache; else two streaming passes over the tensor (a
-        // channel-major walk reads runs a channel's stride apart, at less than half the speed of
-        // reading in order on AMD's Zen 4)
+        // or where a channel's dy and x are within Normalization.batchPerChannelBytes() (0 by
+        // default); else two streaming passes over the tensor (a channel-major walk reads runs a
+        // channel's stride apart, at less than half the speed of reading in order on AMD's Zen 4)
         if (l.statStride() == 0 && l.B() > 1
-                && (s.derives() || Normalization.channelFitsCache(2L * l.A(), l.B()))) {
+                && (s.derives() || Normalization.batchChannelPerChannel(2L * l.A(), l.B()))) {
             backwardPerChannel(s, dOut, dx, dxFresh, dGamma, dBeta);
             return;
         }

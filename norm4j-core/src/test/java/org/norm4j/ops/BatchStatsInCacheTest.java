@@ -2,6 +2,7 @@ package org.norm4j.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -148,15 +149,21 @@ class BatchStatsInCacheTest {
         long limit = org.norm4j.kernels.Normalization.channelCacheBytes();
         int B = 24 * 24, C = 3;
         int[] batches = {40, (int) (limit / (4L * B)) + 3};   // 2·A·B·4 within the limit: per channel; past it: whole tensor
-        assertTrue(!ChannelNorm.batchStatsInCache(2 * batches[1], B) && ChannelNorm.batchStatsInCache(2 * batches[0], B), "one shape each way");
-        for (int threads = 1; threads <= 2; threads++) {
-            int before = Parallel.threads();
-            Parallel.setThreads(threads);
-            try {
-                for (int A : batches) checkBackwardSums(A, C, B, threads);
-            } finally {
-                Parallel.setThreads(before);
+        long perChannel = org.norm4j.kernels.Normalization.batchPerChannelBytes();
+        org.norm4j.kernels.Normalization.setBatchPerChannelBytes(limit);   // the channel-by-channel path on (off by default)
+        try {
+            assertTrue(!ChannelNorm.batchStatsInCache(2 * batches[1], B) && ChannelNorm.batchStatsInCache(2 * batches[0], B), "one shape each way");
+            for (int threads = 1; threads <= 2; threads++) {
+                int before = Parallel.threads();
+                Parallel.setThreads(threads);
+                try {
+                    for (int A : batches) checkBackwardSums(A, C, B, threads);
+                } finally {
+                    Parallel.setThreads(before);
+                }
             }
+        } finally {
+            org.norm4j.kernels.Normalization.setBatchPerChannelBytes(perChannel);
         }
     }
 
@@ -216,10 +223,21 @@ class BatchStatsInCacheTest {
         assertTrue(limit >= 64 << 10 && limit <= 64L << 20, "a plausible half L2: " + limit);
         assertTrue(ChannelNorm.rowStatsInCache(limit / 4), "a row of exactly the limit");
         assertFalse(ChannelNorm.rowStatsInCache(limit / 4 + 1), "one float more: the whole-tensor order");
-        assertTrue(ChannelNorm.batchStatsInCache(256, 10 * 10), "LeNet's second batch norm: 100 KB per channel");
-        assertEquals(256L * 28 * 28 * 4 <= limit, ChannelNorm.batchStatsInCache(256, 28 * 28), "LeNet's first: 0.8 MB per channel");
-        assertFalse(ChannelNorm.batchStatsInCache(2, (int) (limit / 4)), "twice the limit per channel");
-        assertFalse(ChannelNorm.batchStatsInCache(4096, 1), "channels-last: the chunked column sums");
+        long perChannel = org.norm4j.kernels.Normalization.batchPerChannelBytes();
+        if (System.getProperty("norm4j.bn.perChannelBytes") == null) {
+            assertEquals(0, perChannel, "batch norm's channel-by-channel passes are off by default");
+            assertFalse(ChannelNorm.batchStatsInCache(256, 10 * 10), "LeNet's second batch norm: the two passes in memory order");
+        }
+        assertThrows(IllegalArgumentException.class, () -> org.norm4j.kernels.Normalization.setBatchPerChannelBytes(-1));
+        org.norm4j.kernels.Normalization.setBatchPerChannelBytes(limit);
+        try {
+            assertTrue(ChannelNorm.batchStatsInCache(256, 10 * 10), "LeNet's second batch norm: 100 KB per channel");
+            assertEquals(256L * 28 * 28 * 4 <= limit, ChannelNorm.batchStatsInCache(256, 28 * 28), "LeNet's first: 0.8 MB per channel");
+            assertFalse(ChannelNorm.batchStatsInCache(2, (int) (limit / 4)), "twice the limit per channel");
+            assertFalse(ChannelNorm.batchStatsInCache(4096, 1), "channels-last: the chunked column sums");
+        } finally {
+            org.norm4j.kernels.Normalization.setBatchPerChannelBytes(perChannel);
+        }
     }
 
     private static final class Result {
