@@ -19,6 +19,10 @@ import org.norm4j.tensor.Workspace;
  * two passes over the tensor in memory order (0, the default). Training-mode forward and backward
  * of BatchNorm2d, and of LeNet's second block (batch norm, sigmoid, 2×2 pooling), medians of each
  * round's per-call medians (the first two rounds dropped). The results are the same bits either way.
+ * Not JMH: the two settings alternate round by round in one JVM, so that the machine's slow and
+ * fast phases (docs/benchmarks.md) fall on both; JMH would run them in separate forks, minutes apart.
+ * The backward's choice applies only where a channel's dy and x fit the limit and no pooling is
+ * fused: [64, 64, 14, 14] and [256, 128, 14, 14] here.
  * Run as {@code java --add-modules jdk.incubator.vector -Xmx4g -cp norm4j-bench/target/benchmarks.jar
  * org.norm4j.bench.BatchNormPaths THREADS} (docs/benchmarks.md, the twenty-second session).
  */
@@ -27,7 +31,7 @@ public final class BatchNormPaths {
 
     public static void main(String[] args) {
         Parallel.setThreads(args.length > 0 ? Integer.parseInt(args[0]) : 1);
-        long half = Normalization.channelCacheBytes();
+        long half = Normalization.channelCacheBytes(), before = Normalization.batchPerChannelBytes();
         int[][] shapes = {{256, 16, 8, 8}, {64, 64, 14, 14}, {256, 128, 14, 14}, {32, 64, 56, 56}};
         for (int k = 0; k < shapes.length; k++) {
             int[] sh = shapes[k];
@@ -80,7 +84,7 @@ public final class BatchNormPaths {
             System.out.println(line + String.format("  (two passes faster in %d/%d rounds forward, %d/%d backward)",
                     fasterF, rounds - 2, fasterB, rounds - 2));
         }
-        Normalization.setBatchPerChannelBytes(0);
+        Normalization.setBatchPerChannelBytes(before);
     }
 
     private static double median(double[] v, int from) {

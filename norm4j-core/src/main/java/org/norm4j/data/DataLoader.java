@@ -27,12 +27,13 @@ import org.norm4j.tensor.Tensor;
  * 28x28), so a batch stays valid for as long as it is referenced, and may be kept or handed to
  * another thread. Buffer reuse would save little against the work of one training step and would
  * make every batch silently change under a caller that keeps it. A batch's images are copied on
- * {@link Parallel}'s threads, in fixed tasks of 32 images (the same batch on any thread count).
+ * {@link Parallel}'s threads, in tasks of about 100 KB fixed by the image size (32 Fashion-MNIST
+ * images): the same batch on any thread count.
  */
 public final class DataLoader {
     /** The purpose tag of the shuffle streams ({@link Rng#streamSeed}). */
     public static final long SHUFFLE = 0x5348_5546_464C_45L;   // "SHUFFLE"
-    /** Floats per task of a batch's gather: 32 Fashion-MNIST images (100 KB), a batch of 256 eight tasks. */
+    /** Floats per task of a batch's gather: 100 KB, 32 Fashion-MNIST images (a batch of 256: eight tasks). */
     static final int GATHER_TASK_FLOATS = 32 * 28 * 28;
     /**
      * One mini-batch: {@code x} is {@code [b, 1, H, W]}, {@code y} its {@code b} labels. Both own

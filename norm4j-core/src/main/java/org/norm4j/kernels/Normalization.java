@@ -347,21 +347,35 @@ public final class Normalization {
         return CHANNEL_CACHE_BYTES;
     }
 
+    /** {@link #batchPerChannelBytes()}: {@code -Dnorm4j.bn.perChannelBytes}, else 0. */
+    private static volatile long batchPerChannelBytes = perChannelBytesProperty();
+
+    private static long perChannelBytesProperty() {
+        String v = System.getProperty("norm4j.bn.perChannelBytes");
+        if (v == null || v.isBlank()) return 0;
+        try {
+            long bytes = Long.parseLong(v.trim());
+            if (bytes >= 0) return bytes;
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new IllegalArgumentException("norm4j.bn.perChannelBytes: expected a byte count of at least 0, got '" + v + "'");
+    }
+
     /**
      * The largest batch-norm channel (channels-first, in bytes) that goes one channel at a time
      * ({@link #statsThenApplyChannels}, the backward's channel-by-channel sums and dx): 0 by default,
      * none. Such a pass reads a channel's runs a channel's stride apart; the two passes over the
-     * tensor in memory order were faster on AMD's Zen 4 for every shape measured (the twenty-second
-     * session, docs/benchmarks.md: [256, 16, 8, 8] forward 1.2x, [256, 128, 14, 14] 2.2x on one
-     * thread), the per-channel forward having been measured faster only on an Intel machine before
-     * the two-pass statistics read in memory order. {@code -Dnorm4j.bn.perChannelBytes} or
-     * {@link #setBatchPerChannelBytes} turns it back on (half the L2, {@link #channelCacheBytes},
-     * is what it used until then). A batch norm with a fused activation alone (no pooling) still takes its
-     * backward channel by channel, so that no full-size dy is written. Same bits either way.
+     * tensor in memory order were faster on AMD's Zen 4 (the twenty-second session,
+     * docs/benchmarks.md, {@code org.norm4j.bench.BatchNormPaths}, one thread: LeNet's second block
+     * forward 320 against 363 µs, [256, 128, 14, 14] forward 2.7 against 6.9 ms and backward 4.3
+     * against 9.2 ms). The per-channel forward had measured faster only on an Intel machine, before
+     * the statistics' two passes read in memory order. {@code -Dnorm4j.bn.perChannelBytes} or
+     * {@link #setBatchPerChannelBytes} turns it back on (half the L2, {@link #channelCacheBytes()},
+     * is what it used until then). A batch norm with a fused activation alone (no pooling) takes its
+     * backward channel by channel whatever this says, so that no full-size dy is written. The same
+     * bits either way.
      */
-    private static volatile long batchPerChannelBytes = Long.getLong("norm4j.bn.perChannelBytes", 0L);
-
-    /** The largest batch-norm channel, in bytes, that goes one channel at a time (0: none; the field says why). */
     public static long batchPerChannelBytes() {
         return batchPerChannelBytes;
     }

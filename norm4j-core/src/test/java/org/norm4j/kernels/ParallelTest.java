@@ -220,7 +220,7 @@ class ParallelTest {
     @Test
     void lossAndBatchesAreTheSameBitsOnOneTwoAndThreeThreads() {
         java.util.Random r = new java.util.Random(5);
-        int n = 1000, k = 10, h = 6, w = 5;
+        int n = 1000, k = 10, h = 28, w = 28;   // 28 x 28: 32 images a task, a batch of 700 is 22 tasks
         float[] z = new float[n * k], images = new float[n * h * w];
         int[] labels = new int[n];
         for (int i = 0; i < z.length; i++) z[i] = (float) (4 * r.nextGaussian());

@@ -217,6 +217,55 @@ class BatchStatsInCacheTest {
         }
     }
 
+    /**
+     * A plain batch norm's backward channel by channel ({@link org.norm4j.kernels.Normalization#setBatchPerChannelBytes}
+     * at half the L2) and in two streaming passes (0, the default): dx, dGamma and dBeta bit for bit,
+     * on 1 and 2 threads; forward through the module, so each setting also picks its forward.
+     */
+    @Test
+    void backwardIsTheSameBitsChannelByChannelAndStreaming() {
+        long perChannel = org.norm4j.kernels.Normalization.batchPerChannelBytes();
+        int[] shape = {12, 5, 9, 7};
+        Random r = new Random(17);
+        float[] x = new float[12 * 5 * 63], dy = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i / 63) % 5 == 2 ? 1e4f + 1e-2f * (float) r.nextGaussian() : (float) r.nextGaussian();
+            dy[i] = (float) r.nextGaussian();
+        }
+        try {
+            for (int threads = 1; threads <= 2; threads++) {
+                int before = Parallel.threads();
+                Parallel.setThreads(threads);
+                try {
+                    float[][] got = new float[2][];
+                    for (int mode = 0; mode < 2; mode++) {
+                        org.norm4j.kernels.Normalization.setBatchPerChannelBytes(mode == 0 ? org.norm4j.kernels.Normalization.channelCacheBytes() : 0);
+                        assertEquals(mode == 0, ChannelNorm.batchStatsInCache(2 * shape[0], shape[2] * shape[3]), "the path of mode " + mode);
+                        org.norm4j.nn.norm.BatchNorm bn = org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, shape[1]).build();
+                        bn.train();
+                        Tensor xt = Tensor.wrap(x.clone(), shape).requiresGrad(true);
+                        Tensor y = bn.forward(xt);
+                        y.backward(Tensor.wrap(dy.clone(), shape));
+                        float[] all = java.util.Arrays.copyOf(y.toArray(), 2 * x.length + 2 * shape[1]);
+                        System.arraycopy(xt.grad().toArray(), 0, all, x.length, x.length);
+                        System.arraycopy(bn.parameters().get(0).grad().toArray(), 0, all, 2 * x.length, shape[1]);
+                        System.arraycopy(bn.parameters().get(1).grad().toArray(), 0, all, 2 * x.length + shape[1], shape[1]);
+                        got[mode] = all;
+                    }
+                    for (int i = 0; i < got[0].length; i++) {
+                        if (Float.floatToIntBits(got[0][i]) != Float.floatToIntBits(got[1][i])) {
+                            fail("element " + i + " on " + threads + " threads: channel by channel " + got[0][i] + ", streaming " + got[1][i]);
+                        }
+                    }
+                } finally {
+                    Parallel.setThreads(before);
+                }
+            }
+        } finally {
+            org.norm4j.kernels.Normalization.setBatchPerChannelBytes(perChannel);
+        }
+    }
+
     @Test
     void servesChannelsFirstChannelsThatFitTheCache() {
         long limit = org.norm4j.kernels.Normalization.channelCacheBytes();   // half the L2 (sysfs), or 1 MiB
@@ -226,13 +275,13 @@ class BatchStatsInCacheTest {
         long perChannel = org.norm4j.kernels.Normalization.batchPerChannelBytes();
         if (System.getProperty("norm4j.bn.perChannelBytes") == null) {
             assertEquals(0, perChannel, "batch norm's channel-by-channel passes are off by default");
-            assertFalse(ChannelNorm.batchStatsInCache(256, 10 * 10), "LeNet's second batch norm: the two passes in memory order");
+            assertFalse(ChannelNorm.batchStatsInCache(256, 8 * 8), "LeNet's second batch norm: the two passes in memory order");
         }
         assertThrows(IllegalArgumentException.class, () -> org.norm4j.kernels.Normalization.setBatchPerChannelBytes(-1));
         org.norm4j.kernels.Normalization.setBatchPerChannelBytes(limit);
         try {
-            assertTrue(ChannelNorm.batchStatsInCache(256, 10 * 10), "LeNet's second batch norm: 100 KB per channel");
-            assertEquals(256L * 28 * 28 * 4 <= limit, ChannelNorm.batchStatsInCache(256, 28 * 28), "LeNet's first: 0.8 MB per channel");
+            assertTrue(ChannelNorm.batchStatsInCache(256, 8 * 8), "LeNet's second batch norm: 64 KB per channel");
+            assertEquals(256L * 24 * 24 * 4 <= limit, ChannelNorm.batchStatsInCache(256, 24 * 24), "LeNet's first: 576 KB per channel");
             assertFalse(ChannelNorm.batchStatsInCache(2, (int) (limit / 4)), "twice the limit per channel");
             assertFalse(ChannelNorm.batchStatsInCache(4096, 1), "channels-last: the chunked column sums");
         } finally {
