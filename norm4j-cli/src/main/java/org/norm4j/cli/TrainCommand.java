@@ -12,8 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.norm4j.data.DataLoader;
 import org.norm4j.data.Dataset;
 import org.norm4j.data.FashionMnist;
@@ -272,9 +270,8 @@ final class TrainCommand implements Callable<Integer> {
         opt.lr(lrs.lr(epoch - 1));
         long t0 = System.nanoTime();
         double[] lossAcc;
-        try (ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName(String.format(Locale.ROOT, "epoch %d/%d", epoch, epochs))
-                .setInitialMax(loader.batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                .continuousUpdate().setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err)).build()) {
+        try (ProgressBar bar = noProgress ? null : ProgressBars.onStderr(String.format(Locale.ROOT, "epoch %d/%d", epoch, epochs),
+                loader.batchesPerEpoch())) {
             lossAcc = Trainer.trainEpoch(model, loader, opt, epoch, new Trainer.Listener() {
                 @Override
                 public void batchDone(int e, int batch, int batches, double meanLoss, double imagesPerSecond) {

@@ -3,10 +3,7 @@ package org.norm4j.cli.explore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.norm4j.data.Dataset;
 import org.norm4j.data.FashionMnist;
 import picocli.CommandLine.Option;
@@ -48,7 +45,6 @@ final class ExploreOptions {
     /** A progress bar on stderr, or null with --no-progress. Close it (try-with-resources accepts null). */
     ProgressBar bar(String task, long max) {
         if (noProgress) return null;
-        return new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(250).continuousUpdate().setConsumer(new ConsoleProgressBarConsumer(System.err)).build();
+        return org.norm4j.cli.ProgressBars.onStderr(task, max);
     }
 }
