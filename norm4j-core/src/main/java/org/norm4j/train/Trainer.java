@@ -47,6 +47,7 @@ public final class Trainer {
         double lossSum = 0;
         long correct = 0, seen = 0;
         int batches = loader.batchesPerEpoch(), b = 0;
+        java.util.List<Parameter> params = model.parameters();   // once: the names are built only for an error
         long start = System.nanoTime();
         for (DataLoader.Batch batch : loader.epoch(epoch - 1)) {
             double l;
@@ -66,7 +67,7 @@ public final class Trainer {
                 optimizer.step();
                 right = countCorrect(logits, batch.y());
             }
-            String bad = firstNonFinite(model);
+            String bad = allFinite(params) ? null : firstNonFinite(model);
             if (bad != null) {
                 throw new DivergedException("training diverged: the update made " + bad + " non-finite at epoch " + epoch + ", batch "
                         + (b + 1) + " of " + batches + " (loss " + l + "); try a lower learning rate (--lr)");
@@ -80,6 +81,22 @@ public final class Trainer {
             listener.batchDone(epoch, b, batches, lossSum / seen, seen / Math.max(secs, 1e-9));
         }
         return new double[] {lossSum / seen, (double) correct / seen};
+    }
+
+    /**
+     * A quick test that every value of the parameters is finite: each parameter's {@link
+     * org.norm4j.kernels.Loops#sum} (a few microseconds for LeNet's 61 706 values). A NaN or an
+     * infinity makes the sum NaN or infinite, so true means all finite; false may also come from
+     * finite values whose float partial sums overflow, so a false is checked value by value
+     * ({@link #firstNonFinite}).
+     */
+    static boolean allFinite(java.util.List<Parameter> params) {
+        org.norm4j.kernels.Loops l = org.norm4j.kernels.Loops.get();
+        for (Parameter p : params) {
+            float[] v = p.data();
+            if (!Double.isFinite(l.sum(v, 0, v.length))) return false;
+        }
+        return true;
     }
 
     /** "parameter 15.weight (Infinity at element 3)" for the first non-finite parameter value, or null. */

@@ -123,4 +123,27 @@ class TrainerReliabilityTest {
         Tensor x = new DataLoader(d, Integer.MAX_VALUE - 1, false, 0).epoch(0).iterator().next().x();
         assertArrayEquals(new int[] {10, 1, 4, 4}, x.shape());
     }
+
+    /**
+     * The step's quick finiteness test: false for a NaN or an infinity wherever it lies (vector
+     * lanes and the scalar tail); for finite values so large that float partial sums overflow it
+     * may say false, and the value-by-value check then finds nothing.
+     */
+    @Test
+    void quickFinitenessTestMissesNoNonFiniteValue() {
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            for (int at = 0; at < 37; at++) {
+                float[] v = new float[37];
+                java.util.Arrays.fill(v, 0.5f);
+                v[at] = bad;
+                assertFalse(Trainer.allFinite(List.of(new org.norm4j.nn.Parameter(v, 37))), bad + " at " + at);
+            }
+        }
+        Sequential net = new Sequential(new Linear(8, 8));
+        java.util.Arrays.fill(net.parameters().get(0).data(), Float.MAX_VALUE);
+        assertEquals(null, Trainer.firstNonFinite(net), "all finite");
+        float[] fine = new float[64];
+        java.util.Arrays.fill(fine, -3.25f);
+        assertTrue(Trainer.allFinite(List.of(new org.norm4j.nn.Parameter(fine, 64))));
+    }
 }
