@@ -9,16 +9,18 @@ public enum Activation {
     IDENTITY, RELU, SIGMOID, TANH;
 
     /**
-     * Elements per parallel task: fixed, so the split never depends on the thread count (and each
-     * element is computed on its own, so no split changes a bit); LeNet's [256, 120] activations
-     * are four tasks.
+     * Elements per parallel task of a pass over n elements: {@link Normalization#elementwiseTask},
+     * fixed by n, so the split never depends on the thread count (and each element is computed on
+     * its own, so no split changes a bit); LeNet's [256, 120] activations are four tasks.
      */
-    private static final int GRAIN = 1 << 13;
+    private static int grain(int n) {
+        return (int) Normalization.elementwiseTask(n);
+    }
 
     /** y[i] = act(y[i]) in place. */
     public void forwardInPlace(float[] y, int off, int n) {
         if (this == IDENTITY) return;
-        Parallel.forRange(n, GRAIN, (lo, hi) -> forwardRun(y, off + lo, hi - lo));
+        Parallel.forRange(n, grain(n), (lo, hi) -> forwardRun(y, off + lo, hi - lo));
     }
 
     /**
@@ -36,7 +38,7 @@ public enum Activation {
 
     /** y[i] = act(x[i]); y is a separate array of at least n floats. */
     public void forward(float[] y, float[] x, int n) {
-        Parallel.forRange(n, GRAIN, (lo, hi) -> {
+        Parallel.forRange(n, grain(n), (lo, hi) -> {
             if (this == SIGMOID) {
                 Loops.get().sigmoid(y, lo, x, lo, hi - lo);
             } else {
@@ -52,7 +54,7 @@ public enum Activation {
      * accumulated into, while it is in cache, instead of in a pass of its own.
      */
     public void backwardAssign(float[] dPre, float[] dOut, float[] y, int n) {
-        Parallel.forRange(n, GRAIN, (lo, hi) -> backwardAssignRun(dPre, lo, dOut, lo, y, lo, hi - lo));
+        Parallel.forRange(n, grain(n), (lo, hi) -> backwardAssignRun(dPre, lo, dOut, lo, y, lo, hi - lo));
     }
 
     /**
@@ -91,7 +93,7 @@ public enum Activation {
 
     /** dPre[i] += dOut[i]·act'(from the output y[i]) (accumulates: pass a zeroed dPre to assign). */
     public void backward(float[] dPre, float[] dOut, float[] y, int n) {
-        Parallel.forRange(n, GRAIN, (lo, hi) -> backwardRun(dPre, lo, dOut, lo, y, lo, hi - lo));
+        Parallel.forRange(n, grain(n), (lo, hi) -> backwardRun(dPre, lo, dOut, lo, y, lo, hi - lo));
     }
 
     /** dPre[dOff + i] += dOut[oOff + i]·act'(y[yOff + i]) for i &lt; n. */

@@ -72,13 +72,16 @@ public final class Normalization {
     /** Elements per parallel task: enough that a task outweighs handing it to another thread. */
     static final long TASK_ELEMENTS = 1 << 16;
     /**
-     * Elements per task of a channels-last pass that computes each element on its own (the apply,
-     * the dx): the split changes no bit, so it can be finer than {@link #TASK_ELEMENTS} (which also
-     * fixes the reductions' chunks): LeNet's batch norms of [256, 120] and [256, 84] (their
-     * sigmoid fused) take four and three tasks, not one, between two matrix products that use
-     * both threads.
+     * Elements per task of a pass that computes each element on its own (the channels-last apply
+     * and dx, the activations), for a pass over {@code total} elements: an eighth of it, at least
+     * 8192 and at most {@link #TASK_ELEMENTS}. The split changes no bit, so small tensors can take
+     * finer tasks than the reductions' chunks allow: LeNet's batch norms of [256, 120] and
+     * [256, 84] (their sigmoid fused) take four and three tasks, not one, between two matrix
+     * products that use both threads; large ones keep tasks of {@link #TASK_ELEMENTS}.
      */
-    static final long ELEMENTWISE_TASK_ELEMENTS = 1 << 13;
+    static long elementwiseTask(long total) {
+        return Math.min(TASK_ELEMENTS, Math.max(1 << 13, total / 8));
+    }
     /**
      * Elements per call of {@link Loops#affineRows} in a channels-last apply: 16 KiB of output, so a
      * block's activation runs while the block is in L1.
@@ -557,7 +560,7 @@ public final class Normalization {
         Loops l = loops();
         if (B == 1 && pStride == 0) {   // channels last, one set of parameters: blocks of rows per call, each block's activation after it
             int block = Math.max(1, APPLY_BLOCK / Math.max(1, C));
-            Parallel.forRange(A, Parallel.grain(C, ELEMENTWISE_TASK_ELEMENTS), (a0, a1) -> {
+            Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
                 for (int a = a0; a < a1; a += block) {
                     int rows = Math.min(block, a1 - a);
                     l.affineRows(y, yOff + a * C, x, xOff + a * C, rows, C, center, scale, shift);
@@ -567,7 +570,7 @@ public final class Normalization {
             return;
         }
         if (B == 1) {
-            Parallel.forRange(A, Parallel.grain(C, ELEMENTWISE_TASK_ELEMENTS), (a0, a1) -> {
+            Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {
                     l.affineColumns(y, yOff + a * C, x, xOff + a * C, C, center, scale, shift, a * pStride);
                     act.forwardRun(y, yOff + a * C, C);
@@ -790,7 +793,7 @@ public final class Normalization {
                                         float[] coefDy, float[] coefX, float[] center, float[] coefK, int pStride, boolean assign) {
         Loops l = loops();
         if (B == 1) {
-            Parallel.forRange(A, Parallel.grain(C, ELEMENTWISE_TASK_ELEMENTS), (a0, a1) -> {
+            Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {
                     int off = a * C;
                     l.affineBackwardColumns(dx, dxOff + off, dy, dyOff + off, x, xOff + off, C, coefDy, coefX, center, coefK, a * pStride, assign);
