@@ -138,10 +138,20 @@ class TrainerReliabilityTest {
                 v[at] = bad;
                 assertFalse(Trainer.allFinite(List.of(new org.norm4j.nn.Parameter(v, 37))), bad + " at " + at);
             }
+            for (int at : new int[] {0, 255, 256, 511, 512, 1023, 1024, 4095, 4096, 4999}) {   // across the vector sum's chunks
+                float[] v = new float[5000];
+                java.util.Arrays.fill(v, -2.5f);
+                v[at] = bad;
+                assertFalse(Trainer.allFinite(List.of(new org.norm4j.nn.Parameter(v, 5000))), bad + " at " + at + " of 5000");
+            }
         }
+        // finite values whose float partial sums overflow: the quick test may say false, the step's check still passes
         Sequential net = new Sequential(new Linear(8, 8));
         java.util.Arrays.fill(net.parameters().get(0).data(), Float.MAX_VALUE);
         assertEquals(null, Trainer.firstNonFinite(net), "all finite");
+        assertEquals(null, Trainer.nonFinite(net.parameters(), net), "the step's check: all finite");
+        net.parameters().get(1).data()[5] = Float.NEGATIVE_INFINITY;
+        assertEquals("parameter 0.bias (-Infinity at element 5)", Trainer.nonFinite(net.parameters(), net));
         float[] fine = new float[64];
         java.util.Arrays.fill(fine, -3.25f);
         assertTrue(Trainer.allFinite(List.of(new org.norm4j.nn.Parameter(fine, 64))));
