@@ -173,7 +173,7 @@ public final class ChannelNorm {
      * Whether {@link #forwardBatchStats} serves a batch norm of [A, C, B]: channels-first (B &gt; 1),
      * a channel within {@link Normalization#batchPerChannelBytes()} (0 by default: never).
      */
-    public static boolean batchStatsInCache(int A, int B) {
+    public static boolean batchStatsPerChannel(int A, int B) {
         return B > 1 && Normalization.batchChannelPerChannel(A, B);
     }
 

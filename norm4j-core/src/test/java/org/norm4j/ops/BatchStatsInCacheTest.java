@@ -149,10 +149,8 @@ class BatchStatsInCacheTest {
         long limit = org.norm4j.kernels.Normalization.channelCacheBytes();
         int B = 24 * 24, C = 3;
         int[] batches = {40, (int) (limit / (4L * B)) + 3};   // 2·A·B·4 within the limit: per channel; past it: whole tensor
-        long perChannel = org.norm4j.kernels.Normalization.batchPerChannelBytes();
-        org.norm4j.kernels.Normalization.setBatchPerChannelBytes(limit);   // the channel-by-channel path on (off by default)
-        try {
-            assertTrue(!ChannelNorm.batchStatsInCache(2 * batches[1], B) && ChannelNorm.batchStatsInCache(2 * batches[0], B), "one shape each way");
+        withPerChannelBytes(limit, () -> {   // the channel-by-channel path on (off by default)
+            assertTrue(!ChannelNorm.batchStatsPerChannel(2 * batches[1], B) && ChannelNorm.batchStatsPerChannel(2 * batches[0], B), "one shape each way");
             for (int threads = 1; threads <= 2; threads++) {
                 int before = Parallel.threads();
                 Parallel.setThreads(threads);
@@ -162,8 +160,17 @@ class BatchStatsInCacheTest {
                     Parallel.setThreads(before);
                 }
             }
+        });
+    }
+
+    /** Runs {@code body} with {@link org.norm4j.kernels.Normalization#batchPerChannelBytes()} at {@code bytes}, then puts it back. */
+    private static void withPerChannelBytes(long bytes, Runnable body) {
+        long before = org.norm4j.kernels.Normalization.batchPerChannelBytes();
+        org.norm4j.kernels.Normalization.setBatchPerChannelBytes(bytes);
+        try {
+            body.run();
         } finally {
-            org.norm4j.kernels.Normalization.setBatchPerChannelBytes(perChannel);
+            org.norm4j.kernels.Normalization.setBatchPerChannelBytes(before);
         }
     }
 
@@ -224,7 +231,6 @@ class BatchStatsInCacheTest {
      */
     @Test
     void backwardIsTheSameBitsChannelByChannelAndStreaming() {
-        long perChannel = org.norm4j.kernels.Normalization.batchPerChannelBytes();
         int[] shape = {12, 5, 9, 7};
         Random r = new Random(17);
         float[] x = new float[12 * 5 * 63], dy = new float[x.length];
@@ -232,15 +238,15 @@ class BatchStatsInCacheTest {
             x[i] = (i / 63) % 5 == 2 ? 1e4f + 1e-2f * (float) r.nextGaussian() : (float) r.nextGaussian();
             dy[i] = (float) r.nextGaussian();
         }
-        try {
-            for (int threads = 1; threads <= 2; threads++) {
-                int before = Parallel.threads();
-                Parallel.setThreads(threads);
-                try {
-                    float[][] got = new float[2][];
-                    for (int mode = 0; mode < 2; mode++) {
-                        org.norm4j.kernels.Normalization.setBatchPerChannelBytes(mode == 0 ? org.norm4j.kernels.Normalization.channelCacheBytes() : 0);
-                        assertEquals(mode == 0, ChannelNorm.batchStatsInCache(2 * shape[0], shape[2] * shape[3]), "the path of mode " + mode);
+        for (int threads = 1; threads <= 2; threads++) {
+            int before = Parallel.threads();
+            Parallel.setThreads(threads);
+            try {
+                float[][] got = new float[2][];
+                for (int mode = 0; mode < 2; mode++) {
+                    int m = mode;
+                    withPerChannelBytes(mode == 0 ? org.norm4j.kernels.Normalization.channelCacheBytes() : 0, () -> {
+                        assertEquals(m == 0, ChannelNorm.batchStatsPerChannel(2 * shape[0], shape[2] * shape[3]), "the path of mode " + m);
                         org.norm4j.nn.norm.BatchNorm bn = org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, shape[1]).build();
                         bn.train();
                         Tensor xt = Tensor.wrap(x.clone(), shape).requiresGrad(true);
@@ -250,19 +256,17 @@ class BatchStatsInCacheTest {
                         System.arraycopy(xt.grad().toArray(), 0, all, x.length, x.length);
                         System.arraycopy(bn.parameters().get(0).grad().toArray(), 0, all, 2 * x.length, shape[1]);
                         System.arraycopy(bn.parameters().get(1).grad().toArray(), 0, all, 2 * x.length + shape[1], shape[1]);
-                        got[mode] = all;
-                    }
-                    for (int i = 0; i < got[0].length; i++) {
-                        if (Float.floatToIntBits(got[0][i]) != Float.floatToIntBits(got[1][i])) {
-                            fail("element " + i + " on " + threads + " threads: channel by channel " + got[0][i] + ", streaming " + got[1][i]);
-                        }
-                    }
-                } finally {
-                    Parallel.setThreads(before);
+                        got[m] = all;
+                    });
                 }
+                for (int i = 0; i < got[0].length; i++) {
+                    if (Float.floatToIntBits(got[0][i]) != Float.floatToIntBits(got[1][i])) {
+                        fail("element " + i + " on " + threads + " threads: channel by channel " + got[0][i] + ", streaming " + got[1][i]);
+                    }
+                }
+            } finally {
+                Parallel.setThreads(before);
             }
-        } finally {
-            org.norm4j.kernels.Normalization.setBatchPerChannelBytes(perChannel);
         }
     }
 
@@ -275,18 +279,15 @@ class BatchStatsInCacheTest {
         long perChannel = org.norm4j.kernels.Normalization.batchPerChannelBytes();
         if (System.getProperty("norm4j.bn.perChannelBytes") == null) {
             assertEquals(0, perChannel, "batch norm's channel-by-channel passes are off by default");
-            assertFalse(ChannelNorm.batchStatsInCache(256, 8 * 8), "LeNet's second batch norm: the two passes in memory order");
+            assertFalse(ChannelNorm.batchStatsPerChannel(256, 8 * 8), "LeNet's second batch norm: the two passes in memory order");
         }
         assertThrows(IllegalArgumentException.class, () -> org.norm4j.kernels.Normalization.setBatchPerChannelBytes(-1));
-        org.norm4j.kernels.Normalization.setBatchPerChannelBytes(limit);
-        try {
-            assertTrue(ChannelNorm.batchStatsInCache(256, 8 * 8), "LeNet's second batch norm: 64 KB per channel");
-            assertEquals(256L * 24 * 24 * 4 <= limit, ChannelNorm.batchStatsInCache(256, 24 * 24), "LeNet's first: 576 KB per channel");
-            assertFalse(ChannelNorm.batchStatsInCache(2, (int) (limit / 4)), "twice the limit per channel");
-            assertFalse(ChannelNorm.batchStatsInCache(4096, 1), "channels-last: the chunked column sums");
-        } finally {
-            org.norm4j.kernels.Normalization.setBatchPerChannelBytes(perChannel);
-        }
+        withPerChannelBytes(limit, () -> {
+            assertTrue(ChannelNorm.batchStatsPerChannel(256, 8 * 8), "LeNet's second batch norm: 64 KB per channel");
+            assertEquals(256L * 24 * 24 * 4 <= limit, ChannelNorm.batchStatsPerChannel(256, 24 * 24), "LeNet's first: 576 KB per channel");
+            assertFalse(ChannelNorm.batchStatsPerChannel(2, (int) (limit / 4)), "twice the limit per channel");
+            assertFalse(ChannelNorm.batchStatsPerChannel(4096, 1), "channels-last: the chunked column sums");
+        });
     }
 
     private static final class Result {

@@ -205,7 +205,7 @@ public final class BatchNorm extends Module {
         double[] mean = new double[C], invStd = new double[C];
         Moments batch;
         Tensor y;
-        if (useBatch && !inplace && ChannelNorm.batchStatsInCache(A, B)) {   // each channel's statistics, then its output, while it is in cache
+        if (useBatch && !inplace && ChannelNorm.batchStatsPerChannel(A, B)) {   // each channel's statistics, then its output, while it is in cache
             batch = new Moments(C);
             y = ChannelNorm.forwardBatchStats(x, weight, bias, A, C, B, eps, activation, pool, batch, mean, invStd);
             if (checkFinite) checkFinite(mean, invStd, batch, shape, true);   // before any state changes: y is dropped
