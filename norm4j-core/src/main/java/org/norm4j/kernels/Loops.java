@@ -89,6 +89,18 @@ public interface Loops {
                                float[] coefDy, float[] coefX, float[] center, float[] coefK, int pOff, boolean assign);
 
     /**
+     * {@link #affineBackwardColumns} of {@code rows} consecutive rows of n, all with the
+     * coefficients at 0, as {@link #affineRows} is of {@link #affineColumns}: the vector twin keeps
+     * short rows' coefficients in registers and makes one call of the whole range.
+     */
+    default void affineBackwardRows(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
+                                    float[] coefDy, float[] coefX, float[] center, float[] coefK, boolean assign) {
+        for (int r = 0, off = 0; r < rows; r++, off += n) {
+            affineBackwardColumns(dx, dxOff + off, dy, dyOff + off, x, xOff + off, n, coefDy, coefX, center, coefK, 0, assign);
+        }
+    }
+
+    /**
      * One row of LayerNorm/RMSNorm: y[i] = ((x[i] − center)·invStd + corr)·gamma[i] + beta[i];
      * gamma/beta null mean 1/0.
      */

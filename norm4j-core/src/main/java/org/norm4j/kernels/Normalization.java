@@ -792,6 +792,13 @@ public final class Normalization {
     public static void backwardChannels(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int A, int C, int B,
                                         float[] coefDy, float[] coefX, float[] center, float[] coefK, int pStride, boolean assign) {
         Loops l = loops();
+        if (B == 1 && pStride == 0) {   // channels last, one set of coefficients: a task's rows in one call
+            Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
+                int off = a0 * C;
+                l.affineBackwardRows(dx, dxOff + off, dy, dyOff + off, x, xOff + off, a1 - a0, C, coefDy, coefX, center, coefK, assign);
+            });
+            return;
+        }
         if (B == 1) {
             Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {

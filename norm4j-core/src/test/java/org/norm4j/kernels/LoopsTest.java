@@ -546,6 +546,36 @@ class LoopsTest {
         }
     }
 
+    /**
+     * affineBackwardRows: each row what the scalar affineBackwardColumns writes with the
+     * coefficients at 0, assigned or added (four vectors a row, 32 or 64 floats by the machine's
+     * vector width: the registers' loop), nothing else touched.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.norm4j.kernels.Twins#names")
+    void affineBackwardRowsIsAffineBackwardColumnsRowByRow(String name) {
+        Loops l = Twins.get(name);
+        for (int n : new int[] {1, 16, 17, 32, 48, 64, 65, 128}) {
+            for (int rows : new int[] {0, 1, 3, 8}) {
+                for (boolean assign : new boolean[] {true, false}) {
+                    Random r = random("affineBackwardRows", n * 16 + rows, Kind.RANDOM);
+                    float[] x = data(r, X_OFF, rows * n, Kind.RANDOM), dy = data(r, DY_OFF, rows * n, Kind.RANDOM);
+                    float[] center = centers(r, n, Kind.RANDOM), coefDy = gauss(r, n, 1, 0.1), coefX = gauss(r, n, 0, 0.1),
+                            coefK = gauss(r, n, 0, 0.01);
+                    float[] dx = data(r, DX_OFF, rows * n + 3, Kind.RANDOM), expected = dx.clone();
+                    l.affineBackwardRows(dx, DX_OFF, dy, DY_OFF, x, X_OFF, rows, n, coefDy, coefX, center, coefK, assign);
+                    for (int row = 0; row < rows; row++) {
+                        int off = row * n;
+                        Loops.scalar().affineBackwardColumns(expected, DX_OFF + off, dy, DY_OFF + off, x, X_OFF + off, n, coefDy, coefX,
+                                center, coefK, 0, assign);
+                    }
+                    checkSameAsScalar(label(name, "affineBackwardRows " + rows + " rows" + (assign ? ", assigned" : ", added"), n, Kind.RANDOM),
+                            l, dx, expected);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.norm4j.kernels.Twins#names")
     void dotShiftedColumns(String name) {

@@ -446,6 +446,43 @@ public final class VectorLoops implements Loops {
         }
     }
 
+    @Override
+    public void affineBackwardRows(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
+                                   float[] coefDy, float[] coefX, float[] center, float[] coefK, boolean assign) {
+        int vl = F.length();
+        if (n != 4 * vl) {   // longer rows: the row's own loop amortizes the call
+            Loops.super.affineBackwardRows(dx, dxOff, dy, dyOff, x, xOff, rows, n, coefDy, coefX, center, coefK, assign);
+            return;
+        }
+        // four vectors a row: the sixteen coefficient vectors stay in registers down the rows,
+        // affineBackwardColumns' float operations in its order
+        FloatVector g0 = FloatVector.fromArray(F, coefDy, 0), g1 = FloatVector.fromArray(F, coefDy, vl);
+        FloatVector g2 = FloatVector.fromArray(F, coefDy, 2 * vl), g3 = FloatVector.fromArray(F, coefDy, 3 * vl);
+        FloatVector q0 = FloatVector.fromArray(F, coefX, 0), q1 = FloatVector.fromArray(F, coefX, vl);
+        FloatVector q2 = FloatVector.fromArray(F, coefX, 2 * vl), q3 = FloatVector.fromArray(F, coefX, 3 * vl);
+        FloatVector c0 = FloatVector.fromArray(F, center, 0), c1 = FloatVector.fromArray(F, center, vl);
+        FloatVector c2 = FloatVector.fromArray(F, center, 2 * vl), c3 = FloatVector.fromArray(F, center, 3 * vl);
+        FloatVector k0 = FloatVector.fromArray(F, coefK, 0), k1 = FloatVector.fromArray(F, coefK, vl);
+        FloatVector k2 = FloatVector.fromArray(F, coefK, 2 * vl), k3 = FloatVector.fromArray(F, coefK, 3 * vl);
+        for (int off = 0, end = rows * n; off < end; off += 4 * vl) {   // a constant stride: C2 hoists the range checks
+            int go = dyOff + off, xo = xOff + off, o = dxOff + off;
+            FloatVector u0 = g0.mul(FloatVector.fromArray(F, dy, go)).add(q0.mul(FloatVector.fromArray(F, x, xo).sub(c0))).add(k0);
+            FloatVector u1 = g1.mul(FloatVector.fromArray(F, dy, go + vl)).add(q1.mul(FloatVector.fromArray(F, x, xo + vl).sub(c1))).add(k1);
+            FloatVector u2 = g2.mul(FloatVector.fromArray(F, dy, go + 2 * vl)).add(q2.mul(FloatVector.fromArray(F, x, xo + 2 * vl).sub(c2))).add(k2);
+            FloatVector u3 = g3.mul(FloatVector.fromArray(F, dy, go + 3 * vl)).add(q3.mul(FloatVector.fromArray(F, x, xo + 3 * vl).sub(c3))).add(k3);
+            if (!assign) {
+                u0 = FloatVector.fromArray(F, dx, o).add(u0);
+                u1 = FloatVector.fromArray(F, dx, o + vl).add(u1);
+                u2 = FloatVector.fromArray(F, dx, o + 2 * vl).add(u2);
+                u3 = FloatVector.fromArray(F, dx, o + 3 * vl).add(u3);
+            }
+            u0.intoArray(dx, o);
+            u1.intoArray(dx, o + vl);
+            u2.intoArray(dx, o + 2 * vl);
+            u3.intoArray(dx, o + 3 * vl);
+        }
+    }
+
     // ---- rows (layer norm, RMS norm): per-row statistics, per-element gamma and beta ----------
 
     @Override
