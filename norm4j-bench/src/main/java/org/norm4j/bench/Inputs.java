@@ -83,17 +83,27 @@ final class Inputs {
         }
 
         void forward(org.norm4j.nn.Module m, org.openjdk.jmh.infra.Blackhole bh) {
+            bh.consume(forward(m));
+        }
+
+        /** The output (its array the workspace's: valid until the next call). */
+        Tensor forward(org.norm4j.nn.Module m) {
             try (var s = org.norm4j.tensor.Workspace.open(); var g = org.norm4j.autograd.Autograd.noGrad()) {
-                bh.consume(m.forward(x));
+                return m.forward(x);
             }
         }
 
         void forwardBackward(org.norm4j.nn.Module m, org.openjdk.jmh.infra.Blackhole bh) {
+            bh.consume(forwardBackward(m));
+        }
+
+        /** The output, after its backward into x and m's parameters. */
+        Tensor forwardBackward(org.norm4j.nn.Module m) {
             clearGrads(xGrad, m);
             try (var s = org.norm4j.tensor.Workspace.open()) {
                 Tensor y = m.forward(xGrad);
                 y.backward(dy);
-                bh.consume(y);
+                return y;
             }
         }
     }

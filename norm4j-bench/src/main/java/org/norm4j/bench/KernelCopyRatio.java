@@ -1,0 +1,81 @@
+package org.norm4j.bench;
+
+import java.util.Arrays;
+import java.util.function.Supplier;
+import org.norm4j.kernels.Parallel;
+import org.norm4j.nn.norm.BatchNorm;
+import org.norm4j.nn.norm.Convention;
+
+/**
+ * Batch norm's large-tensor kernels held against a copy measured beside them: in each round the
+ * machine's copy (51 MB into another, over {@link Parallel}'s tasks, as {@link CopyBench}'s
+ * [256, 64, 28, 28]), then the kernel, then the copy again, in one JVM, and the kernel's GB/s (its
+ * byte model, docs/benchmarks.md) over the mean of the two copies' is that round's ratio. The figure is the median of the rounds' ratios (the first two dropped), with
+ * their range. The machine's memory bandwidth moves by up to 2x from minute to minute
+ * (docs/benchmarks.md); JMH times a kernel and its copy in separate forks, minutes apart, so a
+ * report's "% of copy" can hold a kernel timed in a slow phase against a copy timed in a fast one.
+ * Here both see the same phase. Not JMH for that reason; the JMH tables stay the record.
+ * Run as {@code java --add-modules jdk.incubator.vector -Xmx4g -XX:+UseTransparentHugePages
+ * -cp norm4j-bench/target/benchmarks.jar org.norm4j.bench.KernelCopyRatio THREADS}.
+ */
+public final class KernelCopyRatio {
+    private KernelCopyRatio() {}
+
+    private record Op(String name, double bytesPerElement, Supplier<Object> body) {}
+
+    public static void main(String[] args) {
+        Parallel.setThreads(args.length > 0 ? Integer.parseInt(args[0]) : 1);
+        int rounds = 12;
+        // the machine's copy: 51 MB into another 51 MB, past the L3, whatever the kernel's size
+        float[] src = Inputs.values(Inputs.size(Inputs.dims("256x64x28x28")), 1, 0.5f), dst = new float[src.length];
+        Op copy = new Op("copy", 2, () -> {
+            Parallel.forRange(src.length, 1 << 16, (lo, hi) -> System.arraycopy(src, lo, dst, lo, hi - lo));
+            return dst;
+        });
+        System.out.printf("%-16s %-22s %9s %8s %10s %s%n", "shape", "op", "ms", "GB/s", "% of copy", "(rounds' range)");
+        for (String shape : new String[] {"256x64x28x28", "256x28x28x64/cl", "4096x768"}) {
+            BatchNormKernels k = new BatchNormKernels(shape);
+            int[] d = Inputs.dims(shape);
+            int axis = Inputs.featureAxis(shape, d);
+            BatchNorm module = BatchNorm.builder(Convention.PYTORCH, d[axis]).axis(axis == 1 ? 1 : -1).build();
+            Inputs.Operands io = new Inputs.Operands(d);
+            Op[] ops = {
+                new Op("kernel.bn_train_fwd", 2, k::trainForward),
+                new Op("kernel.bn_bwd", 3, k::backward),
+                new Op("bn.train_fwd", 2, () -> io.forward(module)),
+                new Op("bn.train_fwd_bwd", 5, () -> io.forwardBackward(module)),
+            };
+            int n = k.x.length, calls = Math.max(10, (int) (2e8 / n / 4));
+            double[][] ms = new double[ops.length][rounds], ratio = new double[ops.length][rounds];
+            for (int round = 0; round < rounds; round++) {
+                for (int o = 0; o < ops.length; o++) {
+                    double before = medianMs(copy, 10), t = medianMs(ops[o], calls), after = medianMs(copy, 10);
+                    ms[o][round] = t;
+                    ratio[o][round] = (ops[o].bytesPerElement * n / t) / (copy.bytesPerElement * src.length / ((before + after) / 2));
+                }
+            }
+            for (int o = 0; o < ops.length; o++) {
+                double[] r = Arrays.copyOfRange(ratio[o], 2, rounds), m = Arrays.copyOfRange(ms[o], 2, rounds);
+                Arrays.sort(r);
+                Arrays.sort(m);
+                double t = m[m.length / 2];
+                System.out.printf("%-16s %-22s %9.3f %8.1f %9.0f%% (%.0f–%.0f%%)%n", shape, ops[o].name, t,
+                        ops[o].bytesPerElement * n * 4 / t / 1e6, 100 * r[r.length / 2], 100 * r[0], 100 * r[r.length - 1]);
+            }
+        }
+    }
+
+    /** The median of {@code calls} timed calls, in ms. */
+    private static double medianMs(Op op, int calls) {
+        long[] t = new long[calls];
+        Object sink = null;
+        for (int i = 0; i < calls; i++) {
+            long t0 = System.nanoTime();
+            sink = op.body.get();
+            t[i] = System.nanoTime() - t0;
+        }
+        if (sink == null) throw new IllegalStateException(op.name + " returned nothing");
+        Arrays.sort(t);
+        return t[calls / 2] / 1e6;
+    }
+}
