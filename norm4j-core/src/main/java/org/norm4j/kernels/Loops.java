@@ -91,7 +91,8 @@ public interface Loops {
     /**
      * {@link #affineBackwardColumns} of {@code rows} consecutive rows of n, all with the
      * coefficients at 0, as {@link #affineRows} is of {@link #affineColumns}: the vector twin keeps
-     * short rows' coefficients in registers and makes one call of the whole range.
+     * the coefficients of rows of exactly four vectors in registers and makes one call of the
+     * whole range.
      */
     default void affineBackwardRows(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int rows, int n,
                                     float[] coefDy, float[] coefX, float[] center, float[] coefK, boolean assign) {

@@ -549,7 +549,8 @@ class LoopsTest {
     /**
      * affineBackwardRows: each row what the scalar affineBackwardColumns writes with the
      * coefficients at 0, assigned or added (four vectors a row, 32 or 64 floats by the machine's
-     * vector width: the registers' loop), nothing else touched.
+     * vector width: the registers' loop), nothing else touched (the scalar twin's default is that
+     * row-by-row loop itself; the vector twin's other widths go through it too).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.norm4j.kernels.Twins#names")

@@ -20,7 +20,8 @@ import org.norm4j.kernels.ScalarLoops;
  * <p>Numerics, method by method:
  * <ul>
  *   <li>Float elementwise kernels ({@code affine}, {@code affineBackward}, {@code affineColumns},
- *       {@code affineBackwardColumns}, {@code normalizeRow}, {@code rowBackward}) do the scalar
+ *       {@code affineRows}, {@code affineBackwardColumns}, {@code affineBackwardRows},
+ *       {@code normalizeRow}, {@code rowBackward}) do the scalar
  *       twin's float operations in the scalar twin's order, with no FMA, so their results are
  *       bit-identical to it: switching twins never changes a forward output or a gradient. So are
  *       {@code sigmoid} (ExpF's fused polynomial, lane for lane: the one FMA kernel here) and {@code sigmoidBackward}.</li>
