@@ -31,10 +31,7 @@ public final class KernelCopyRatio {
         int rounds = 12;
         // the machine's copy: 51 MB into another 51 MB, past the L3, whatever the kernel's size
         float[] src = Inputs.values(Inputs.size(Inputs.dims("256x64x28x28")), 1, 0.5f), dst = new float[src.length];
-        Op copy = new Op("copy", 2, () -> {
-            Parallel.forRange(src.length, 1 << 16, (lo, hi) -> System.arraycopy(src, lo, dst, lo, hi - lo));
-            return dst;
-        });
+        Op copy = new Op("copy", 2, () -> CopyBench.copy(src, dst));
         System.out.printf("%-16s %-22s %9s %8s %10s %s%n", "shape", "op", "ms", "GB/s", "% of copy", "(rounds' range)");
         for (String shape : new String[] {"256x64x28x28", "256x28x28x64/cl", "4096x768"}) {
             BatchNormKernels k = new BatchNormKernels(shape);

@@ -82,6 +82,11 @@ public final class Normalization {
     static long elementwiseTask(long total) {
         return Math.min(TASK_ELEMENTS, Math.max(1 << 13, total / 8));
     }
+
+    /** Rows of C per task of such a pass over A rows ({@link #elementwiseTask} of the A·C elements). */
+    private static int elementwiseRows(int A, int C) {
+        return Parallel.grain(C, elementwiseTask((long) A * C));
+    }
     /**
      * Elements per call of {@link Loops#affineRows} in a channels-last apply: 16 KiB of output, so a
      * block's activation runs while the block is in L1.
@@ -560,7 +565,7 @@ public final class Normalization {
         Loops l = loops();
         if (B == 1 && pStride == 0) {   // channels last, one set of parameters: blocks of rows per call, each block's activation after it
             int block = Math.max(1, APPLY_BLOCK / Math.max(1, C));
-            Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
+            Parallel.forRange(A, elementwiseRows(A, C), (a0, a1) -> {
                 for (int a = a0; a < a1; a += block) {
                     int rows = Math.min(block, a1 - a);
                     l.affineRows(y, yOff + a * C, x, xOff + a * C, rows, C, center, scale, shift);
@@ -570,7 +575,7 @@ public final class Normalization {
             return;
         }
         if (B == 1) {
-            Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
+            Parallel.forRange(A, elementwiseRows(A, C), (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {
                     l.affineColumns(y, yOff + a * C, x, xOff + a * C, C, center, scale, shift, a * pStride);
                     act.forwardRun(y, yOff + a * C, C);
@@ -793,14 +798,14 @@ public final class Normalization {
                                         float[] coefDy, float[] coefX, float[] center, float[] coefK, int pStride, boolean assign) {
         Loops l = loops();
         if (B == 1 && pStride == 0) {   // channels last, one set of coefficients: a task's rows in one call
-            Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
+            Parallel.forRange(A, elementwiseRows(A, C), (a0, a1) -> {
                 int off = a0 * C;
                 l.affineBackwardRows(dx, dxOff + off, dy, dyOff + off, x, xOff + off, a1 - a0, C, coefDy, coefX, center, coefK, assign);
             });
             return;
         }
         if (B == 1) {
-            Parallel.forRange(A, Parallel.grain(C, elementwiseTask((long) A * C)), (a0, a1) -> {
+            Parallel.forRange(A, elementwiseRows(A, C), (a0, a1) -> {
                 for (int a = a0; a < a1; a++) {
                     int off = a * C;
                     l.affineBackwardColumns(dx, dxOff + off, dy, dyOff + off, x, xOff + off, C, coefDy, coefX, center, coefK, a * pStride, assign);

@@ -29,17 +29,14 @@ class BatchStatsInCacheTest {
     void sameBitsAsStatisticsThenApply() {
         int[][] shapes = {{4, 3, 6, 6}, {5, 2, 7, 5}, {3, 4, 2, 2}, {16, 6, 28, 28}};
         for (int threads = 1; threads <= 2; threads++) {
-            int before = Parallel.threads();
-            Parallel.setThreads(threads);
-            try {
+            int t = threads;
+            withThreads(t, () -> {
                 for (int[] s : shapes) {
                     for (Activation act : Activation.values()) {
-                        for (boolean pool : new boolean[] {false, true}) check(s, act, pool, threads);
+                        for (boolean pool : new boolean[] {false, true}) check(s, act, pool, t);
                     }
                 }
-            } finally {
-                Parallel.setThreads(before);
-            }
+            });
         }
     }
 
@@ -91,13 +88,10 @@ class BatchStatsInCacheTest {
     void rowStatisticsSameBitsAsStatisticsThenApply() {
         int[][] cases = {{4, 6, 5, 6}, {4, 6, 5, 3}, {4, 6, 5, 1}, {3, 8, 49, 4}, {2, 64, 28 * 28, 64}, {2, 64, 28 * 28, 32}};   // A, C, B, G
         for (int threads = 1; threads <= 2; threads++) {
-            int before = Parallel.threads();
-            Parallel.setThreads(threads);
-            try {
-                for (int[] k : cases) checkRows(k[0], k[1], k[2], k[3], threads);
-            } finally {
-                Parallel.setThreads(before);
-            }
+            int t = threads;
+            withThreads(t, () -> {
+                for (int[] k : cases) checkRows(k[0], k[1], k[2], k[3], t);
+            });
         }
     }
 
@@ -152,15 +146,23 @@ class BatchStatsInCacheTest {
         withPerChannelBytes(limit, () -> {   // the channel-by-channel path on (off by default)
             assertTrue(!ChannelNorm.batchStatsPerChannel(2 * batches[1], B) && ChannelNorm.batchStatsPerChannel(2 * batches[0], B), "one shape each way");
             for (int threads = 1; threads <= 2; threads++) {
-                int before = Parallel.threads();
-                Parallel.setThreads(threads);
-                try {
-                    for (int A : batches) checkBackwardSums(A, C, B, threads);
-                } finally {
-                    Parallel.setThreads(before);
-                }
+                int t = threads;
+                withThreads(t, () -> {
+                    for (int A : batches) checkBackwardSums(A, C, B, t);
+                });
             }
         });
+    }
+
+    /** Runs {@code body} on {@code threads} kernel threads ({@link Parallel#setThreads}), then puts the count back. */
+    private static void withThreads(int threads, Runnable body) {
+        int before = Parallel.threads();
+        Parallel.setThreads(threads);
+        try {
+            body.run();
+        } finally {
+            Parallel.setThreads(before);
+        }
     }
 
     /** Runs {@code body} with {@link org.norm4j.kernels.Normalization#batchPerChannelBytes()} at {@code bytes}, then puts it back. */
@@ -239,9 +241,8 @@ class BatchStatsInCacheTest {
             dy[i] = (float) r.nextGaussian();
         }
         for (int threads = 1; threads <= 2; threads++) {
-            int before = Parallel.threads();
-            Parallel.setThreads(threads);
-            try {
+            int t = threads;
+            withThreads(t, () -> {
                 float[][] got = new float[2][];
                 for (int mode = 0; mode < 2; mode++) {
                     int m = mode;
@@ -261,12 +262,10 @@ class BatchStatsInCacheTest {
                 }
                 for (int i = 0; i < got[0].length; i++) {
                     if (Float.floatToIntBits(got[0][i]) != Float.floatToIntBits(got[1][i])) {
-                        fail("element " + i + " on " + threads + " threads: channel by channel " + got[0][i] + ", streaming " + got[1][i]);
+                        fail("element " + i + " on " + t + " threads: channel by channel " + got[0][i] + ", streaming " + got[1][i]);
                     }
                 }
-            } finally {
-                Parallel.setThreads(before);
-            }
+            });
         }
     }
 
