@@ -64,6 +64,25 @@ public final class Autograd {
         record(output, opName, (Node.Backward) backward, inputs);
     }
 
+    /** The same for a backward that may be handed dOut's own array as its first input's gradient ({@link Node.InPlace}). */
+    public static void recordInPlace(Tensor output, String opName, Node.InPlace backward, Tensor... inputs) {
+        record(output, opName, (Node.Backward) backward, inputs);
+    }
+
+    /**
+     * Whether {@link #backward} hands a {@link Node.InPlace} op dOut's own array as its input's
+     * gradient: {@code -Dnorm4j.autograd.inPlace=false} turns it off (for comparisons; the values
+     * are the same).
+     */
+    private static volatile boolean inPlace = !"false".equals(System.getProperty("norm4j.autograd.inPlace"));
+
+    /** Sets {@link #inPlace} (tests compare both settings in one JVM); returns the previous setting. */
+    static boolean setInPlace(boolean on) {
+        boolean before = inPlace;
+        inPlace = on;
+        return before;
+    }
+
     /** Back-propagates {@code seed} (the gradient of {@code root}) to every leaf that requires grad. */
     public static void backward(Tensor root, float[] seed) {
         if (!root.requiresGrad()) {
@@ -83,6 +102,9 @@ public final class Autograd {
             if (dOut == null) continue;   // nothing flowed into this tensor
             float[][] dInputs = new float[node.inputs.length][];
             boolean assigning = node.backward instanceof Node.Assigning;
+            // dOut is the engine's own (not the caller's seed) and no one reads it after this op:
+            // an op that allows it writes its input's gradient over it (Node.InPlace)
+            boolean donate = inPlace && node.backward instanceof Node.InPlace && dOut != seed;
             boolean[] fresh = new boolean[node.inputs.length];
             for (int k = 0; k < node.inputs.length; k++) {
                 Tensor in = node.inputs[k];
@@ -96,7 +118,8 @@ public final class Autograd {
                 float[] g = grads.get(in);
                 if (g == null) {   // the first gradient into this tensor: an op that assigns needs no zeros
                     fresh[k] = assignable;
-                    g = fresh[k] ? Workspace.uninitialized(in.size()) : Workspace.zeroed(in.size());
+                    if (fresh[k] && donate && dOut.length == in.size()) g = dOut;
+                    else g = fresh[k] ? Workspace.uninitialized(in.size()) : Workspace.zeroed(in.size());
                     grads.put(in, g);
                 }
                 dInputs[k] = g;

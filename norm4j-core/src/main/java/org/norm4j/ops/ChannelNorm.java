@@ -132,7 +132,7 @@ public final class ChannelNorm {
         if (!Autograd.needsGrad(x, gamma, beta)) return;
         Saved saved = new Saved(layout, x.data(), activation == Activation.IDENTITY ? null : yd, mean.clone(), invStd.clone(),
                 center, gamma == null ? null : gamma.data().clone(), batchStats, activation, poolH, poolW);
-        Autograd.record(y, "ChannelNorm", (dOut, dIn, fresh) -> backward(saved, dOut, dIn[0], fresh[0], dIn[1], dIn[2]), x, gamma, beta);
+        Autograd.recordInPlace(y, "ChannelNorm", (dOut, dIn, fresh) -> backward(saved, dOut, dIn[0], fresh[0], dIn[1], dIn[2]), x, gamma, beta);
     }
 
     /** Whether {@link #forwardRowStats} serves statistics over rows of {@code len} floats: small enough to stay in cache. */

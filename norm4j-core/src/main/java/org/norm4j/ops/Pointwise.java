@@ -24,9 +24,12 @@ public final class Pointwise {
     /** The same values (shared) in another shape; backward passes the gradient through. */
     public static Tensor reshape(Tensor x, int... shape) {
         Tensor y = x.reshape(shape);
-        Autograd.record(y, "Reshape", (dy, d, fresh) -> {
-            if (fresh[0]) System.arraycopy(dy, 0, d[0], 0, dy.length);
-            else for (int i = 0; i < dy.length; i++) d[0][i] += dy[i];
+        Autograd.recordInPlace(y, "Reshape", (dy, d, fresh) -> {
+            if (fresh[0]) {
+                if (d[0] != dy) System.arraycopy(dy, 0, d[0], 0, dy.length);   // handed dy's own array: nothing to copy
+            } else {
+                for (int i = 0; i < dy.length; i++) d[0][i] += dy[i];
+            }
         }, x);
         return y;
     }

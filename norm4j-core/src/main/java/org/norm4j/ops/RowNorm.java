@@ -42,7 +42,7 @@ public final class RowNorm {
         if (Autograd.needsGrad(x, gamma, beta)) {
             Saved s = new Saved(rows, len, xd, activation == Activation.IDENTITY ? null : yd, mean, invStd, center, invStdF, corr,
                     g == null ? null : g.clone(), activation);
-            Autograd.record(y, mean == null ? "RMSNorm" : "LayerNorm",
+            Autograd.recordInPlace(y, mean == null ? "RMSNorm" : "LayerNorm",
                     (dOut, dIn, fresh) -> backward(s, dOut, dIn[0], fresh[0], dIn[1], dIn[2]), x, gamma, beta);
         }
         return y;
