@@ -71,13 +71,18 @@ public final class Autograd {
 
     /**
      * Whether {@link #backward} hands a {@link Node.InPlace} op dOut's own array as its input's
-     * gradient: {@code -Dnorm4j.autograd.inPlace=false} turns it off (for comparisons; the values
-     * are the same).
+     * gradient (on by default): {@code -Dnorm4j.autograd.inPlace=false} or {@link #setInPlace}
+     * turns it off, for comparisons; the values are the same.
      */
     private static volatile boolean inPlace = !"false".equals(System.getProperty("norm4j.autograd.inPlace"));
 
-    /** Sets {@link #inPlace} (tests compare both settings in one JVM); returns the previous setting. */
-    static boolean setInPlace(boolean on) {
+    /** Whether {@link Node.InPlace} ops are handed dOut ({@link #inPlace}). */
+    public static boolean isInPlace() {
+        return inPlace;
+    }
+
+    /** Sets whether {@link Node.InPlace} ops are handed dOut (to compare both settings in one JVM); returns the previous setting. */
+    public static boolean setInPlace(boolean on) {
         boolean before = inPlace;
         inPlace = on;
         return before;
