@@ -27,7 +27,7 @@ public final class Node {
     @FunctionalInterface
     public interface Backward {
         /**
-         * @param dOut the gradient of the op's output (read only)
+         * @param dOut the gradient of the op's output (read only, except that a {@link InPlace} op may be handed it as dInputs[0])
          * @param dInputs one buffer per input to accumulate into, {@code null} for inputs that need no gradient
          */
         void apply(float[] dOut, float[][] dInputs);
@@ -35,7 +35,7 @@ public final class Node {
 
     /**
      * A backward that can also assign. {@code fresh[k]} says dInputs[k] is a buffer made for this
-     * call whose contents are garbage: the op writes every element of it (=) instead of adding
+     * call whose contents are garbage (or, for an {@link InPlace} op, dOut itself): the op writes every element of it (=) instead of adding
      * (+=), which spares the zeroing of the buffer and a read of it. A buffer another op has
      * already written into is never fresh; a leaf's gradient is fresh only while it is None
      * ({@link org.norm4j.tensor.Tensor#gradIsNone()}: before its first backward, or cleared).
@@ -56,8 +56,9 @@ public final class Node {
      * An assigning backward that may be handed dOut's own array as its first input's gradient
      * ({@code dInputs[0] == dOut}, fresh) when the engine owns dOut and nothing reads it
      * afterwards (not the seed of {@link Autograd#backward}; the first gradient into a non-leaf
-     * input of dOut's length). The op promises that it reads every element of dOut that it needs
-     * for an element of dInputs[0] before it writes that element, and none after. The store then
+     * input of dOut's length, not also another input of the op). The op promises that no element
+     * of dOut is read, for any purpose (its own parameters' gradients included) and by any of its
+     * parallel tasks, after that element of dInputs[0] has been written. The store then
      * goes to a line the op has just read instead of a line it must first fetch: batch norm's dx
      * pass over [256, 64, 28, 28] took 3.0 instead of 4.2 ms on two threads (docs/benchmarks.md,
      * the twenty-fourth session), and one array fewer is held. The values are those of a separate
