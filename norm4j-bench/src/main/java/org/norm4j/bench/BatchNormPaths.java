@@ -87,7 +87,8 @@ public final class BatchNormPaths {
         Normalization.setBatchPerChannelBytes(before);
     }
 
-    private static double median(double[] v, int from) {
+    /** The median of v[from..] (the mean of the two middle values for an even count). */
+    static double median(double[] v, int from) {
         double[] s = Arrays.copyOfRange(v, from, v.length);
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

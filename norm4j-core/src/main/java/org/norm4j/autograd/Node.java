@@ -27,7 +27,8 @@ public final class Node {
     @FunctionalInterface
     public interface Backward {
         /**
-         * @param dOut the gradient of the op's output (read only, except that a {@link InPlace} op may be handed it as dInputs[0])
+         * @param dOut the gradient of the op's output (read only; an {@link InPlace} op may be
+         *             handed it as dInputs[0])
          * @param dInputs one buffer per input to accumulate into, {@code null} for inputs that need no gradient
          */
         void apply(float[] dOut, float[][] dInputs);
@@ -35,8 +36,9 @@ public final class Node {
 
     /**
      * A backward that can also assign. {@code fresh[k]} says dInputs[k] is a buffer made for this
-     * call whose contents are garbage (or, for an {@link InPlace} op, dOut itself): the op writes every element of it (=) instead of adding
-     * (+=), which spares the zeroing of the buffer and a read of it. A buffer another op has
+     * call whose contents are garbage (or, for an {@link InPlace} op, dOut itself): the op writes
+     * every element of it (=) instead of adding (+=), which spares the zeroing of the buffer and a
+     * read of it. A buffer another op has
      * already written into is never fresh; a leaf's gradient is fresh only while it is None
      * ({@link org.norm4j.tensor.Tensor#gradIsNone()}: before its first backward, or cleared).
      * Only the first input (the data: x of a layer) is ever fresh; the others (weights, biases,

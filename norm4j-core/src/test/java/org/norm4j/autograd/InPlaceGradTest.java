@@ -21,6 +21,7 @@ import org.norm4j.nn.norm.InstanceNorm;
 import org.norm4j.nn.norm.LayerNorm;
 import org.norm4j.nn.norm.RMSNorm;
 import org.norm4j.ops.Pointwise;
+import org.norm4j.tensor.Shape;
 import org.norm4j.tensor.Tensor;
 import org.norm4j.testing.GradCheck;
 import org.junit.jupiter.api.Test;
@@ -181,9 +182,7 @@ class InPlaceGradTest {
     }
 
     private static Function<Tensor, Tensor> between(Case k) {
-        int n = 1;
-        for (int d : k.shape()) n *= d;
-        int size = n;
+        int size = Shape.size(k.shape());
         return t -> Pointwise.reshape(k.module().forward(Pointwise.reshape(t, k.shape())), size);
     }
 
@@ -219,8 +218,7 @@ class InPlaceGradTest {
                     for (Case k : concat(cases(false), cases(true))) {
                         if (k.eval()) k.module().eval();
                         else k.module().train();
-                        int n = 1;
-                        for (int d : k.shape()) n *= d;
+                        int n = Shape.size(k.shape());
                         float[] x = new float[n], seed = new float[n];
                         for (int i = 0; i < n; i++) {
                             x[i] = (float) (r.nextGaussian() * 2 + 0.5);
@@ -257,8 +255,7 @@ class InPlaceGradTest {
         for (Case k : cases(false)) {
             if (k.label().contains("ReLU")) continue;   // its kink within a step of some inputs
             k.module().train();
-            int n = 1;
-            for (int d : k.shape()) n *= d;
+            int n = Shape.size(k.shape());
             Tensor x = GradCheck.random(r, n).requiresGrad(true);
             GradCheck.check(k.label() + " handed dOut", between(k), x, k.module().parameters().toArray(new Tensor[0]));
         }
