@@ -421,18 +421,23 @@ public final class Normalization {
 
     /**
      * Channels-last reduction: per column over rows, chunk by chunk, chunks merged in order (Chan).
-     * Chunks are the parallel tasks; each chunk's moments depend on its rows alone, and the merge is
-     * serial, so the result is the same bits on any number of threads. A chunk is read once: the sums
-     * of d = x − shift with the shift taken from its first rows; a second pass about the mean only
-     * when that shift turns out far from it.
+     * Each chunk's moments depend on its rows alone; a task ({@link #columnChunksPerTask}, fixed by
+     * the shape) merges its chunks in order into its partial, and the partials are merged in task
+     * order, so the result is the same bits on any number of threads. A chunk is read once: the
+     * sums of d = x − shift with the shift taken from its first rows; a second pass about the mean
+     * only when that shift turns out far from it. The partials and a task's sums are
+     * {@link ColumnWork}'s: a call allocates no arrays.
      */
     private static void collectStatsColumns(Loops l, double[] mean, double[] m2, float[] x, int xOff, int rows, int C) {
-        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        double[] chunkMean = new double[chunks * C], chunkM2 = new double[chunks * C];
-        Parallel.forRange(chunks, Parallel.grain((long) ROWS_PER_CHUNK * C, TASK_ELEMENTS), (k0, k1) -> {
-            double[] s1 = new double[C], s2 = new double[C];
-            float[] f1 = new float[C], f2 = new float[C], shift = new float[C];
-            for (int k = k0; k < k1; k++) {
+        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK, per = columnChunksPerTask(rows, C), tasks = (chunks + per - 1) / per;
+        ColumnWork call = ColumnWork.forCall(tasks * C);
+        double[] taskMean = call.part1, taskM2 = call.part2;
+        Parallel.forEach(tasks, t -> {
+            ColumnWork w = ColumnWork.forTask(C);
+            double[] s1 = w.s1, s2 = w.s2, chunkMean = w.m1, chunkM2 = w.m2;
+            float[] f1 = w.f1, f2 = w.f2, shift = w.shift;
+            long total = 0;
+            for (int k = t * per, end = Math.min(chunks, k + per); k < end; k++) {
                 int r0 = k * ROWS_PER_CHUNK, r1 = Math.min(rows, r0 + ROWS_PER_CHUNK), nb = r1 - r0;
                 // the shift: the mean of the chunk's first FOLD_ROWS rows (about std/√32 from the
                 // chunk's mean for rows alike), so one pass over the chunk gives its moments
@@ -454,21 +459,91 @@ public final class Normalization {
                     shiftedSums(l, s1, s2, f1, f2, x, xOff, r0, r1, C, shift);
                 }
                 for (int c = 0; c < C; c++) {
-                    chunkMean[k * C + c] = shift[c] + s1[c] / nb;
-                    chunkM2[k * C + c] = Math.max(0, s2[c] - s1[c] * s1[c] / nb);
+                    chunkMean[c] = shift[c] + s1[c] / nb;
+                    chunkM2[c] = Math.max(0, s2[c] - s1[c] * s1[c] / nb);
                 }
-            }
-        });
-        // each channel's chunks merged in chunk order; channels apart (a serial merge of
-        // [256·28·28, 64]'s 784 chunks × 64 channels was a tenth of the kernel on two threads)
-        Parallel.forRange(C, chunks * (long) C < 4096 ? C : 16, (c0, c1) -> {
-            long total = 0;
-            for (int k = 0; k < chunks; k++) {
-                int nb = Math.min(rows, (k + 1) * ROWS_PER_CHUNK) - k * ROWS_PER_CHUNK;
-                Moments.merge(mean, m2, c0, c1, total, nb, chunkMean, chunkM2, k * C + c0);
+                Moments.merge(taskMean, taskM2, t * C, t * C + C, total, nb, chunkMean, chunkM2, 0);
                 total += nb;
             }
         });
+        // each channel's task partials merged in task order; channels apart (with a partial per
+        // chunk, a serial merge of [256·28·28, 64]'s 784 chunks × 64 channels was a tenth of the
+        // kernel on two threads)
+        int rowsPerTask = per * ROWS_PER_CHUNK;
+        Parallel.forRange(C, tasks * (long) C < 4096 ? C : 16, (c0, c1) -> {
+            long total = 0;
+            for (int t = 0; t < tasks; t++) {
+                int nb = (int) (Math.min(rows, (t + 1L) * rowsPerTask) - (long) t * rowsPerTask);
+                Moments.merge(mean, m2, c0, c1, total, nb, taskMean, taskM2, t * C + c0);
+                total += nb;
+            }
+        });
+    }
+
+    /**
+     * Chunks of {@value #ROWS_PER_CHUNK} rows per task of a channels-last reduction over rows of C
+     * ({@link #collectStatsChannels}, {@link #backwardSumsChannels} with B = 1): about
+     * {@value #TASK_ELEMENTS} floats, and at most {@value #MAX_CHUNKS} tasks, as
+     * {@link #chunkImages} bounds the channels-first ones, so their partials stay
+     * {@value #MAX_CHUNKS}·C. Fixed by the shape: the same bits on any number of threads.
+     */
+    static int columnChunksPerTask(int rows, int C) {
+        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
+        return Math.max(Parallel.grain((long) ROWS_PER_CHUNK * C, TASK_ELEMENTS), (chunks + MAX_CHUNKS - 1) / MAX_CHUNKS);
+    }
+
+    /**
+     * The channels-last reductions' work arrays, one set per thread, so that a call allocates none:
+     * a call's task partials (its caller's thread, {@link #forCall}) and a task's sums and scratch
+     * (the task's thread, {@link #forTask}; a task on the caller's thread uses these, not the
+     * partials). Fresh arrays cost a page-zeroing pass each, and on a virtual machine a page the
+     * host has not backed yet costs far more (docs/benchmarks.md, twenty-fifth session). Partials
+     * past {@link #KEEP} doubles are allocated for the call and not kept.
+     */
+    static final class ColumnWork {
+        /** The most doubles a thread keeps for a call's partials (1 MiB each). */
+        static final int KEEP = 1 << 17;
+        private static final ThreadLocal<ColumnWork> LOCAL = ThreadLocal.withInitial(ColumnWork::new);
+        private static final double[] NO_DOUBLES = {};
+        private static final float[] NO_FLOATS = {};
+
+        double[] part1 = NO_DOUBLES, part2 = NO_DOUBLES;
+        double[] s1 = NO_DOUBLES, s2 = NO_DOUBLES, m1 = NO_DOUBLES, m2 = NO_DOUBLES;
+        float[] f1 = NO_FLOATS, f2 = NO_FLOATS, shift = NO_FLOATS;
+
+        /** This thread's partials, at least n doubles each (contents garbage). */
+        static ColumnWork forCall(int n) {
+            ColumnWork w = LOCAL.get();
+            if (w.part1.length < n) {
+                if (n > KEEP) {
+                    ColumnWork fresh = new ColumnWork();
+                    fresh.part1 = new double[n];
+                    fresh.part2 = new double[n];
+                    return fresh;
+                }
+                w.part1 = new double[n];
+                w.part2 = new double[n];
+            }
+            return w;
+        }
+
+        /** This thread's task arrays, at least C long: s1, s2, m1, m2, shift garbage; f1, f2 zero. */
+        static ColumnWork forTask(int C) {
+            ColumnWork w = LOCAL.get();
+            if (w.s1.length < C) {
+                w.s1 = new double[C];
+                w.s2 = new double[C];
+                w.m1 = new double[C];
+                w.m2 = new double[C];
+                w.f1 = new float[C];
+                w.f2 = new float[C];
+                w.shift = new float[C];
+            } else {
+                java.util.Arrays.fill(w.f1, 0, C, 0f);   // left zero by the sums, unless a call failed midway
+                java.util.Arrays.fill(w.f2, 0, C, 0f);
+            }
+            return w;
+        }
     }
 
     /** sum[i] += part[i], part[i] = 0 (both may be null). */
@@ -479,8 +554,8 @@ public final class Normalization {
     /** s1[c] = Σ d, s2[c] = Σ d² over rows [r0, r1), d = x − shift[c]: float over FOLD_ROWS rows, then double (f1, f2: zeroed scratch). */
     private static void shiftedSums(Loops l, double[] s1, double[] s2, float[] f1, float[] f2, float[] x, int xOff,
                                     int r0, int r1, int C, float[] shift) {
-        java.util.Arrays.fill(s1, 0);
-        java.util.Arrays.fill(s2, 0);
+        java.util.Arrays.fill(s1, 0, C, 0);
+        java.util.Arrays.fill(s2, 0, C, 0);
         for (int g = r0; g < r1; g += FOLD_ROWS) {
             l.sumShiftedColumns(s1, s2, 0, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, shift, f1, f2);
         }
@@ -747,42 +822,41 @@ public final class Normalization {
     }
 
     /**
-     * The backward sums of channels-last rows. Shared parameters (batch norm): each chunk of
-     * {@value #ROWS_PER_CHUNK} rows sums into its own partial (float over {@value #FOLD_ROWS} rows,
-     * then double), and the partials are added in chunk order. Own parameters per row: rows are
-     * independent.
+     * The backward sums of channels-last rows. Shared parameters (batch norm): each task's rows
+     * ({@link #columnChunksPerTask}) sum into its own partial (float over {@value #FOLD_ROWS} rows,
+     * then double), and the partials are added in task order. Own parameters per row: rows are
+     * independent. The arrays are {@link ColumnWork}'s.
      */
     private static void backwardSumsColumns(Loops l, double[] sumDy, double[] sumDyXc, float[] dy, int dyOff, float[] x, int xOff,
                                             int A, int C, float[] center, int pStride) {
         if (pStride != 0) {
             Parallel.forRange(A, Parallel.grain(C, TASK_ELEMENTS), (a0, a1) -> {
-                float[] f1 = new float[C], f2 = new float[C];
+                ColumnWork w = ColumnWork.forTask(C);
                 for (int a = a0; a < a1; a++) {
-                    l.dotShiftedColumns(sumDy, sumDyXc, a * pStride, dy, dyOff + a * C, x, xOff + a * C, 1, C, center, f1, f2);
+                    l.dotShiftedColumns(sumDy, sumDyXc, a * pStride, dy, dyOff + a * C, x, xOff + a * C, 1, C, center, w.f1, w.f2);
                 }
             });
             return;
         }
-        int chunks = (A + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        double[] p1 = new double[chunks * C], p2 = new double[chunks * C];
-        Parallel.forRange(chunks, Parallel.grain((long) ROWS_PER_CHUNK * C, TASK_ELEMENTS), (k0, k1) -> {
-            float[] f1 = new float[C], f2 = new float[C];
-            double[] s1 = new double[C], s2 = new double[C];
-            for (int k = k0; k < k1; k++) {
-                int r1 = Math.min(A, (k + 1) * ROWS_PER_CHUNK);
-                java.util.Arrays.fill(s1, 0);
-                java.util.Arrays.fill(s2, 0);
-                for (int g = k * ROWS_PER_CHUNK; g < r1; g += FOLD_ROWS) {
-                    l.dotShiftedColumns(s1, s2, 0, dy, dyOff + g * C, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, center, f1, f2);
-                }
-                System.arraycopy(s1, 0, p1, k * C, C);
-                System.arraycopy(s2, 0, p2, k * C, C);
+        int rowsPerTask = columnChunksPerTask(A, C) * ROWS_PER_CHUNK, tasks = (int) ((A + (long) rowsPerTask - 1) / rowsPerTask);
+        ColumnWork call = ColumnWork.forCall(tasks * C);
+        double[] p1 = call.part1, p2 = call.part2;
+        Parallel.forEach(tasks, t -> {
+            ColumnWork w = ColumnWork.forTask(C);
+            double[] s1 = w.s1, s2 = w.s2;
+            java.util.Arrays.fill(s1, 0, C, 0);
+            java.util.Arrays.fill(s2, 0, C, 0);
+            int r1 = (int) Math.min(A, (t + 1L) * rowsPerTask);
+            for (int g = t * rowsPerTask; g < r1; g += FOLD_ROWS) {
+                l.dotShiftedColumns(s1, s2, 0, dy, dyOff + g * C, x, xOff + g * C, Math.min(r1 - g, FOLD_ROWS), C, center, w.f1, w.f2);
             }
+            System.arraycopy(s1, 0, p1, t * C, C);
+            System.arraycopy(s2, 0, p2, t * C, C);
         });
-        for (int k = 0; k < chunks; k++) {
+        for (int t = 0; t < tasks; t++) {
             for (int c = 0; c < C; c++) {
-                sumDy[c] += p1[k * C + c];
-                sumDyXc[c] += p2[k * C + c];
+                sumDy[c] += p1[t * C + c];
+                sumDyXc[c] += p2[t * C + c];
             }
         }
     }

@@ -118,7 +118,7 @@ class MomentsTest {
      * The kernel's channels-last moments against the two-pass moments in double, column by column:
      * float sums over at most 32 rows before each fold into double are good to ~1e-7 of the spread.
      */
-    private static void assertColumnMomentsExact(float[] x, int rows, int C) {
+    static void assertColumnMomentsExact(float[] x, int rows, int C) {
         double[] mean = new double[C], m2 = new double[C];
         Normalization.collectStatsChannels(mean, m2, x, 0, rows, C, 1);
         for (int c = 0; c < C; c++) {

@@ -20,7 +20,8 @@ import org.norm4j.testing.LeNetSteps;
  */
 class ParallelTest {
 
-    private static <T> T withThreads(int n, java.util.function.Supplier<T> body) {
+    /** body's result on n threads; the thread count restored after (also for ColumnReductionTest). */
+    static <T> T withThreads(int n, java.util.function.Supplier<T> body) {
         int before = Parallel.threads();
         Parallel.setThreads(n);
         try {
