@@ -39,7 +39,8 @@ import org.norm4j.tensor.Workspace;
  * how the work is split. The "columns" sums are float over at most {@value #FOLD_ROWS} rows: they
  * overflow where |x − shift| exceeds about 1e19 (the channels-first sums are double).
  *
- * <p>Pure functions: no allocation beyond small per-task scratch, no validation beyond asserts.
+ * <p>Pure functions: no allocation beyond small per-task scratch (the channels-last reductions'
+ * arrays are kept per thread, {@link ColumnWork}), no validation beyond asserts.
  * Large calls run on {@link Parallel}'s threads in tasks fixed by the shape (channels, chunks of
  * rows, row groups or images of about {@value #TASK_ELEMENTS} elements); a statistic is summed by
  * one task, or by fixed tasks whose partial sums are added in task order: the results are the same
@@ -158,7 +159,10 @@ public final class Normalization {
         return sums;
     }
 
-    /** Most chunks of a channels-first reduction ({@link #chunkImages}): their partials stay a few KB. */
+    /**
+     * Most chunks of a channels-first reduction ({@link #chunkImages}), and most tasks of a
+     * channels-last one ({@link #columnChunksPerTask}): their partials stay a few KB per channel.
+     */
     static final int MAX_CHUNKS = 32;
 
     /**
@@ -429,7 +433,7 @@ public final class Normalization {
      * {@link ColumnWork}'s: a call allocates no arrays.
      */
     private static void collectStatsColumns(Loops l, double[] mean, double[] m2, float[] x, int xOff, int rows, int C) {
-        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK, per = columnChunksPerTask(rows, C), tasks = (chunks + per - 1) / per;
+        int chunks = columnChunks(rows), per = columnChunksPerTask(rows, C), tasks = (chunks + per - 1) / per;
         ColumnWork call = ColumnWork.forCall(tasks * C);
         double[] taskMean = call.part1, taskM2 = call.part2;
         Parallel.forEach(tasks, t -> {
@@ -438,7 +442,7 @@ public final class Normalization {
             float[] f1 = w.f1, f2 = w.f2, shift = w.shift;
             long total = 0;
             for (int k = t * per, end = Math.min(chunks, k + per); k < end; k++) {
-                int r0 = k * ROWS_PER_CHUNK, r1 = Math.min(rows, r0 + ROWS_PER_CHUNK), nb = r1 - r0;
+                int r0 = k * ROWS_PER_CHUNK, nb = Math.min(ROWS_PER_CHUNK, rows - r0), r1 = r0 + nb;
                 // the shift: the mean of the chunk's first FOLD_ROWS rows (about std/√32 from the
                 // chunk's mean for rows alike), so one pass over the chunk gives its moments
                 int pilotRows = Math.min(nb, FOLD_ROWS);
@@ -488,8 +492,12 @@ public final class Normalization {
      * {@value #MAX_CHUNKS}·C. Fixed by the shape: the same bits on any number of threads.
      */
     static int columnChunksPerTask(int rows, int C) {
-        int chunks = (rows + ROWS_PER_CHUNK - 1) / ROWS_PER_CHUNK;
-        return Math.max(Parallel.grain((long) ROWS_PER_CHUNK * C, TASK_ELEMENTS), (chunks + MAX_CHUNKS - 1) / MAX_CHUNKS);
+        return Math.max(Parallel.grain((long) ROWS_PER_CHUNK * C, TASK_ELEMENTS), (columnChunks(rows) + MAX_CHUNKS - 1) / MAX_CHUNKS);
+    }
+
+    /** Chunks of {@value #ROWS_PER_CHUNK} rows in {@code rows} (the last one may be short). */
+    static int columnChunks(int rows) {
+        return rows == 0 ? 0 : (rows - 1) / ROWS_PER_CHUNK + 1;
     }
 
     /**
@@ -498,7 +506,9 @@ public final class Normalization {
      * (the task's thread, {@link #forTask}; a task on the caller's thread uses these, not the
      * partials). Fresh arrays cost a page-zeroing pass each, and on a virtual machine a page the
      * host has not backed yet costs far more (docs/benchmarks.md, twenty-fifth session). Partials
-     * past {@link #KEEP} doubles are allocated for the call and not kept.
+     * past {@link #KEEP} doubles each (tasks × C: BatchNorm1d(8192) over 8192 rows takes 32 × 8192)
+     * are allocated for the call and not kept; a thread keeps at most 2 MiB of partials
+     * and 44·C bytes of task arrays for the widest C it has reduced, for its life.
      */
     static final class ColumnWork {
         /** The most doubles a thread keeps for a call's partials (1 MiB each). */

@@ -20,10 +20,13 @@ import org.junit.jupiter.api.Test;
 class ColumnReductionTest {
     /** 129 chunks of 256 rows (the last one short), five to a task: 26 tasks, the last of four chunks. */
     private static final int ROWS = 33_000 - 100, C = 64;
+    /** Where the tensor starts in its array. */
+    private static final int OFF = 7;
 
+    /** [ROWS, C] at OFF: per column a large mean, a drift, a constant or plain noise. */
     private static float[] columns(long seed) {
         Random rnd = new Random(seed);
-        float[] x = new float[ROWS * C];
+        float[] x = new float[OFF + ROWS * C];
         for (int r = 0; r < ROWS; r++) {
             for (int c = 0; c < C; c++) {
                 double v = switch (c % 4) {
@@ -32,7 +35,7 @@ class ColumnReductionTest {
                     case 2 -> c;                                      // a constant
                     default -> rnd.nextGaussian();
                 };
-                x[r * C + c] = (float) v;
+                x[OFF + r * C + c] = (float) v;
             }
         }
         return x;
@@ -63,13 +66,16 @@ class ColumnReductionTest {
 
     @Test
     void statisticsAreExactAndTheSameBitsOnOneTwoAndThreeThreads() {
-        float[] x = columns(31);
-        sameOnOneTwoAndThreeThreads(() -> {
+        float[] x = columns(31), atZero = java.util.Arrays.copyOfRange(x, OFF, x.length);
+        double[] moments = sameOnOneTwoAndThreeThreads(() -> {
             double[] mean = new double[C], m2 = new double[C];
-            Normalization.collectStatsChannels(mean, m2, x, 0, ROWS, C, 1);
+            Normalization.collectStatsChannels(mean, m2, x, OFF, ROWS, C, 1);
             return concat(mean, m2);
         });
-        MomentsTest.assertColumnMomentsExact(x, ROWS, C);   // against the two-pass moments in double
+        double[] mean = new double[C], m2 = new double[C];
+        Normalization.collectStatsChannels(mean, m2, atZero, 0, ROWS, C, 1);
+        assertArrayEquals(concat(mean, m2), moments, "the same tensor at offset 0");
+        MomentsTest.assertColumnMomentsExact(atZero, ROWS, C);   // against the two-pass moments in double
     }
 
     private static double[] concat(double[] a, double[] b) {
@@ -80,20 +86,22 @@ class ColumnReductionTest {
 
     @Test
     void backwardSumsMatchDoubleAndAreTheSameBitsOnOneTwoAndThreeThreads() {
-        float[] x = columns(32), dy = new float[ROWS * C], center = new float[C];
+        // dy of magnitudes 1e-6 to 1e6, changing every 32 rows (a fold): the double sums of the
+        // folds round, so adding them in another grouping (tasks cut by the thread count) changes bits
+        float[] x = columns(32), dy = new float[OFF + ROWS * C], center = new float[C];
         Random rnd = new Random(33);
-        for (int i = 0; i < dy.length; i++) dy[i] = (float) rnd.nextGaussian();
-        for (int c = 0; c < C; c++) center[c] = x[c];
+        for (int i = 0; i < ROWS * C; i++) dy[OFF + i] = (float) (rnd.nextGaussian() * Math.pow(10, (i / C / 32) % 13 - 6));
+        for (int c = 0; c < C; c++) center[c] = x[OFF + c];
         double[] sums = sameOnOneTwoAndThreeThreads(() -> {
             double[] sumDy = new double[C], sumDyXc = new double[C];
             java.util.Arrays.fill(sumDy, 0.5);   // the sums are added to what is there
-            Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, 0, x, 0, ROWS, C, 1, center, 0);
+            Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, OFF, x, OFF, ROWS, C, 1, center, 0);
             return concat(sumDy, sumDyXc);
         });
         for (int c = 0; c < C; c++) {
             double s = 0, sx = 0, scale = 0, scaleX = 0;
             for (int r = 0; r < ROWS; r++) {
-                double g = dy[r * C + c], d = (float) (x[r * C + c] - center[c]);
+                double g = dy[OFF + r * C + c], d = (float) (x[OFF + r * C + c] - center[c]);
                 s += g;
                 sx += g * d;
                 scale += Math.abs(g);
@@ -121,8 +129,8 @@ class ColumnReductionTest {
         double[] mean = new double[C], m2 = new double[C], sumDy = new double[C], sumDyXc = new double[C];
         long perCall = ParallelTest.withThreads(1, () -> {
             Runnable both = () -> {
-                Normalization.collectStatsChannels(mean, m2, x, 0, ROWS, C, 1);
-                Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, 0, x, 0, ROWS, C, 1, center, 0);
+                Normalization.collectStatsChannels(mean, m2, x, OFF, ROWS, C, 1);
+                Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, OFF, x, OFF, ROWS, C, 1, center, 0);
             };
             both.run();
             long id = Thread.currentThread().getId(), before = mx.getThreadAllocatedBytes(id);
@@ -130,6 +138,38 @@ class ColumnReductionTest {
             return (mx.getThreadAllocatedBytes(id) - before) / 4;
         });
         assertTrue(perCall < 4096, "statistics + backward sums of [" + ROWS + ", " + C + "] allocated " + perCall + " bytes a call");
+    }
+
+    /**
+     * The kept arrays carry nothing from one call to the next: a narrow odd shape gives the same
+     * bits before and after the thread has reduced a wider one (its arrays then longer than C, with
+     * the wider call's values in them), on whichever twin runs.
+     */
+    @Test
+    void aNarrowShapeAfterAWideOneGivesTheSameBits() {
+        Random rnd = new Random(36);
+        int rows = 3000, narrow = 3, wide = 777;
+        float[] x = new float[rows * wide], dy = new float[rows * wide], center = {0.5f, -1f, 2f};
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (5 + rnd.nextGaussian());
+            dy[i] = (float) rnd.nextGaussian();
+        }
+        java.util.function.Supplier<double[]> narrowCall = () -> {
+            double[] mean = new double[narrow], m2 = new double[narrow], sumDy = new double[narrow], sumDyXc = new double[narrow];
+            Normalization.collectStatsChannels(mean, m2, x, 0, rows, narrow, 1);
+            Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, 0, x, 0, rows, narrow, 1, center, 0);
+            return concat(concat(mean, m2), concat(sumDy, sumDyXc));
+        };
+        double[] before = ParallelTest.withThreads(1, narrowCall);
+        ParallelTest.withThreads(1, () -> {
+            double[] mean = new double[wide], m2 = new double[wide], sumDy = new double[wide], sumDyXc = new double[wide];
+            float[] centers = new float[wide];
+            java.util.Arrays.fill(centers, 5f);
+            Normalization.collectStatsChannels(mean, m2, x, 0, rows, wide, 1);
+            Normalization.backwardSumsChannels(sumDy, sumDyXc, dy, 0, x, 0, rows, wide, 1, centers, 0);
+            return mean;
+        });
+        assertArrayEquals(before, ParallelTest.withThreads(1, narrowCall));
     }
 
     @Test
