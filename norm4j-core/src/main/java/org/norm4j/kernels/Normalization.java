@@ -430,7 +430,8 @@ public final class Normalization {
      * order, so the result is the same bits on any number of threads. A chunk is read once: the
      * sums of d = x − shift with the shift taken from its first rows; a second pass about the mean
      * only when that shift turns out far from it. The partials and a task's sums are
-     * {@link ColumnWork}'s: a call allocates no arrays.
+     * {@link ColumnWork}'s: a call allocates no arrays unless its partials pass
+     * {@link ColumnWork#KEEP}.
      */
     private static void collectStatsColumns(Loops l, double[] mean, double[] m2, float[] x, int xOff, int rows, int C) {
         int chunks = columnChunks(rows), per = columnChunksPerTask(rows, C), tasks = (chunks + per - 1) / per;
