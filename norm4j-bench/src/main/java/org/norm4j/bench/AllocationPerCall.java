@@ -4,7 +4,6 @@ import java.lang.management.ManagementFactory;
 import java.util.function.Supplier;
 import org.norm4j.kernels.Parallel;
 import org.norm4j.nn.norm.BatchNorm;
-import org.norm4j.nn.norm.Convention;
 import org.norm4j.nn.norm.GroupNorm;
 import org.norm4j.nn.norm.InstanceNorm;
 import org.norm4j.nn.norm.LayerNorm;
@@ -28,10 +27,9 @@ public final class AllocationPerCall {
         Parallel.setThreads(1);   // every task on this thread, so its counter sees them
         for (String shape : args) {
             int[] d = Inputs.dims(shape);
-            int axis = Inputs.featureAxis(shape, d);
             BatchNormKernels k = new BatchNormKernels(shape);
             Inputs.Operands io = new Inputs.Operands(d);
-            BatchNorm bn = BatchNorm.builder(Convention.PYTORCH, d[axis]).axis(axis == 1 ? 1 : -1).build();
+            BatchNorm bn = Inputs.batchNorm(shape);
             report(shape, "kernel.bn_stats", k::stats);
             report(shape, "kernel.bn_train_fwd", k::trainForward);
             report(shape, "kernel.bn_bwd", k::backward);

@@ -3,7 +3,6 @@ package org.norm4j.bench;
 import java.util.concurrent.TimeUnit;
 import org.norm4j.autograd.Autograd;
 import org.norm4j.nn.norm.BatchNorm;
-import org.norm4j.nn.norm.Convention;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -49,10 +48,8 @@ public class BatchNormBench {
     public void setup() {
         org.norm4j.kernels.Parallel.setThreads(threads);
         int[] d = Inputs.dims(shape);
-        int axis = Inputs.featureAxis(shape, d);
-        int c = d[axis];
-        train = BatchNorm.builder(Convention.PYTORCH, c).axis(axis == 1 ? 1 : -1).build();
-        eval = BatchNorm.builder(Convention.PYTORCH, c).axis(axis == 1 ? 1 : -1).build();
+        train = Inputs.batchNorm(shape);
+        eval = Inputs.batchNorm(shape);
         try (var g = Autograd.noGrad()) {
             eval.forward(Inputs.tensor(d, 3, 0.5f));   // running statistics that are not the initial ones
         }

@@ -33,6 +33,13 @@ final class Inputs {
         return channelsLast(shape) ? dims.length - 1 : 1;
     }
 
+    /** PyTorch's batch norm over the shape's feature axis ({@link #featureAxis}), as every batch-norm benchmark builds it. */
+    static org.norm4j.nn.norm.BatchNorm batchNorm(String shape) {
+        int[] d = dims(shape);
+        int axis = featureAxis(shape, d);
+        return org.norm4j.nn.norm.BatchNorm.builder(org.norm4j.nn.norm.Convention.PYTORCH, d[axis]).axis(axis == 1 ? 1 : -1).build();
+    }
+
     /** Deterministic values of mean {@code mean} and spread about 1 (fixed seed per shape). */
     static float[] values(int n, long seed, float mean) {
         SplittableRandom r = new SplittableRandom(seed);

@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.function.Supplier;
 import org.norm4j.kernels.Parallel;
 import org.norm4j.nn.norm.BatchNorm;
-import org.norm4j.nn.norm.Convention;
 
 /**
  * Batch norm's large-tensor kernels held against a copy measured beside them: in each round the
@@ -35,10 +34,8 @@ public final class KernelCopyRatio {
         System.out.printf("%-16s %-22s %9s %8s %10s %s%n", "shape", "op", "ms", "GB/s", "% of copy", "(rounds' range)");
         for (String shape : new String[] {"256x64x28x28", "256x28x28x64/cl", "4096x768"}) {
             BatchNormKernels k = new BatchNormKernels(shape);
-            int[] d = Inputs.dims(shape);
-            int axis = Inputs.featureAxis(shape, d);
-            BatchNorm module = BatchNorm.builder(Convention.PYTORCH, d[axis]).axis(axis == 1 ? 1 : -1).build();
-            Inputs.Operands io = new Inputs.Operands(d);
+            BatchNorm module = Inputs.batchNorm(shape);
+            Inputs.Operands io = new Inputs.Operands(Inputs.dims(shape));
             Op[] ops = {
                 new Op("kernel.bn_train_fwd", 2, k::trainForward),
                 new Op("kernel.bn_bwd", 3, k::backward),
