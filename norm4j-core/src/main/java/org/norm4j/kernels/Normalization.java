@@ -849,7 +849,7 @@ public final class Normalization {
             });
             return;
         }
-        int rowsPerTask = columnChunksPerTask(A, C) * ROWS_PER_CHUNK, tasks = (int) ((A + (long) rowsPerTask - 1) / rowsPerTask);
+        int per = columnChunksPerTask(A, C), tasks = (columnChunks(A) + per - 1) / per, rowsPerTask = per * ROWS_PER_CHUNK;
         ColumnWork call = ColumnWork.forCall(tasks * C);
         double[] p1 = call.part1, p2 = call.part2;
         Parallel.forEach(tasks, t -> {
