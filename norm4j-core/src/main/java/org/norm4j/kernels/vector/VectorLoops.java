@@ -51,6 +51,11 @@ public final class VectorLoops implements Loops {
     /** Elements per float chunk; a multiple of F.length(), so chunk ends never split a vector. */
     private static final int CHUNK = VECTORS_PER_CHUNK * F.length();
 
+    static {
+        // before any kernel: keeps C2 from compiling the API's shared methods for one operator
+        if (!"false".equals(System.getProperty("norm4j.vector.warmup"))) SharedProfiles.warm(F);
+    }
+
     private VectorLoops() {}
 
     // Every float vector here is of species F: a second float shape (a half-width species) makes
