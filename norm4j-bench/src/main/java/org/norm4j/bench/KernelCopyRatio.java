@@ -12,7 +12,8 @@ import org.norm4j.nn.norm.LayerNorm;
 import org.norm4j.nn.norm.RMSNorm;
 
 /**
- * Batch norm's large-tensor kernels held against a copy measured beside them: in each round the
+ * The normalization family's large-tensor kernels and modules (batch norm's by default, the rest
+ * with {@code family}) held against a copy measured beside them: in each round the
  * machine's copy (51 MB into another, over {@link Parallel}'s tasks, as {@link CopyBench}'s
  * [256, 64, 28, 28]), then the kernel, then the copy again, in one JVM, and the kernel's GB/s (its
  * byte model, docs/benchmarks.md) over the copy's GB/s at the mean of the two copies' times is
@@ -36,13 +37,17 @@ public final class KernelCopyRatio {
 
     public static void main(String[] args) {
         Parallel.setThreads(args.length > 0 ? Integer.parseInt(args[0]) : 1);
-        boolean family = args.length > 1 && args[1].equals("family");
+        if (args.length > 1 && !args[1].equals("family")) {
+            throw new IllegalArgumentException("KernelCopyRatio THREADS [family]: unknown second argument '" + args[1] + "'");
+        }
+        boolean family = args.length > 1;
         int rounds = 12;
         // the machine's copy: 51 MB into another 51 MB, past the L3, whatever the kernel's size
         float[] src = Inputs.values(Inputs.size(Inputs.dims("256x64x28x28")), 1, 0.5f), dst = new float[src.length];
         Op copy = new Op("copy", 2, () -> CopyBench.copy(src, dst));
         System.out.printf("%-16s %-22s %9s %8s %10s %s%n", "shape", "op", "ms", "GB/s", "% of copy", "(rounds' range)");
-        String[] shapes = family ? new String[] {"256x64x28x28", "4096x768"} : new String[] {"256x64x28x28", "256x28x28x64/cl", "4096x768"};
+        String[] shapes = family ? new String[] {"256x64x28x28", "4096x768"}
+                : new String[] {"256x64x28x28", "256x28x28x64/cl", "4096x768"};
         for (String shape : shapes) {
             Op[] ops = family ? familyOps(shape) : batchNormOps(shape);
             int n = Inputs.size(Inputs.dims(shape)), calls = Math.max(10, (int) (2e8 / n / 4));

@@ -53,7 +53,10 @@ public final class VectorLoops implements Loops {
 
     static {
         // before any kernel: keeps C2 from compiling the API's shared methods for one operator
-        if (!"false".equals(System.getProperty("norm4j.vector.warmup"))) SharedProfiles.warm(F);
+        // (not when -Dnorm4j.scalar=true keeps this twin unused, nor with -Dnorm4j.vector.warmUp=false)
+        if (!Boolean.getBoolean("norm4j.scalar") && !"false".equals(System.getProperty("norm4j.vector.warmUp"))) {
+            SharedProfiles.warm(F);
+        }
     }
 
     private VectorLoops() {}
@@ -66,7 +69,8 @@ public final class VectorLoops implements Loops {
     // takes or returns a vector either: when the compiler declines to inline one (it depends on
     // compilation order) every vector crossing the call is boxed (measured: the sigmoid 2-13x
     // slower in some JVMs than in others). Where a kernel widens with convertShape, its part
-    // index must be a literal: a loop variable there boxed every vector of the loop.
+    // index must be a literal: a loop variable there boxed every vector of the loop. A kernel that
+    // uses an operator SharedProfiles does not run must add it there (see that class).
 
     // ---- reductions over one run: float lanes per chunk, chunks into double --------------------
 
