@@ -33,7 +33,8 @@ import org.norm4j.nn.norm.RMSNorm;
 public final class KernelCopyRatio {
     private KernelCopyRatio() {}
 
-    private record Op(String name, double bytesPerElement, Supplier<Object> body) {}
+    /** A timed call and its byte model (floats moved an element, docs/benchmarks.md). */
+    record Op(String name, double bytesPerElement, Supplier<Object> body) {}
 
     public static void main(String[] args) {
         Parallel.setThreads(args.length > 0 ? Integer.parseInt(args[0]) : 1);
@@ -49,7 +50,7 @@ public final class KernelCopyRatio {
         String[] shapes = family ? new String[] {"256x64x28x28", "4096x768"}
                 : new String[] {"256x64x28x28", "256x28x28x64/cl", "4096x768"};
         for (String shape : shapes) {
-            Op[] ops = family ? familyOps(shape) : batchNormOps(shape);
+            Op[] ops = family ? familyOps(shape) : batchNormOps(shape, new BatchNormKernels(shape));
             int n = Inputs.size(Inputs.dims(shape)), calls = Math.max(10, (int) (2e8 / n / 4));
             double[][] ms = new double[ops.length][rounds], ratio = new double[ops.length][rounds];
             for (int round = 0; round < rounds; round++) {
@@ -70,9 +71,11 @@ public final class KernelCopyRatio {
         }
     }
 
-    /** Batch norm's kernels and its module over {@code shape} (the feature axis as {@link Inputs#batchNorm}). */
-    private static Op[] batchNormOps(String shape) {
-        BatchNormKernels k = new BatchNormKernels(shape);
+    /**
+     * Batch norm's kernels ({@code k}, over {@code shape}) and its module over {@code shape} (the
+     * feature axis as {@link Inputs#batchNorm}); also {@link AllocationPerCall}'s.
+     */
+    static Op[] batchNormOps(String shape, BatchNormKernels k) {
         BatchNorm module = Inputs.batchNorm(shape);
         Inputs.Operands io = new Inputs.Operands(Inputs.dims(shape));
         return new Op[] {
@@ -86,9 +89,9 @@ public final class KernelCopyRatio {
     /**
      * Layer and RMS norm over the trailing dimensions, and for [N, C, H, W] group norm (C/2 groups)
      * and instance norm, as the JMH benchmarks build them: forward (2 floats moved an element) and
-     * forward + backward (5).
+     * forward + backward (5); also {@link AllocationPerCall}'s.
      */
-    private static Op[] familyOps(String shape) {
+    static Op[] familyOps(String shape) {
         int[] d = Inputs.dims(shape);
         Inputs.Operands io = new Inputs.Operands(d);
         LayerNorm ln = new LayerNorm(Inputs.trailing(d));
