@@ -109,18 +109,6 @@ public interface Loops {
                       float[] gamma, float[] beta);
 
     /**
-     * {@link #normalizeRow} of one row, then {@link #sum} of the n floats at nextOff (the next row's
-     * first statistics pass), returned: the same bits as the two calls. The vector twin runs both in
-     * one loop, so the next row streams in from memory while this one is normalized in cache; on
-     * one core the separate passes wait for memory and then for arithmetic, in turn.
-     */
-    default double normalizeRowThenSum(float[] y, int yOff, float[] x, int xOff, int n, float center, float invStd, float corr,
-                                       float[] gamma, float[] beta, int nextOff) {
-        normalizeRow(y, yOff, x, xOff, n, center, invStd, corr, gamma, beta);
-        return sum(x, nextOff, n);
-    }
-
-    /**
      * {@link #normalizeRow} of two rows, row r at xOff → yOff and row r + 1 at xOff + n → yOff + n,
      * with their parameters at r and r + 1 of center, invStd and corr: the same float operations per
      * element (the same bits as two calls), gamma and beta read once for both rows. They are as long
@@ -161,8 +149,8 @@ public interface Loops {
     /**
      * {@link #rowBackward} of one row, then {@link #rowBackwardSums} of the next row (dy at
      * nextDyOff, x at nextXOff, its center, invStd and corr; the same gamma, acc, dGamma and dBeta):
-     * the same bits as the two calls, in one loop in the vector twin (as
-     * {@link #normalizeRowThenSum}: the next row streams in while this one's dx is computed).
+     * the same bits as the two calls, in one loop in the vector twin (the next row streams in while
+     * this one's dx is computed).
      */
     default void rowBackwardThenSums(float[] dx, int dxOff, float[] dy, int dyOff, float[] x, int xOff, int n, float invStd,
                                      float[] gamma, float coefX, float center, float coefK, boolean assign, double[] acc,

@@ -29,9 +29,9 @@ import org.norm4j.tensor.Workspace;
  * memory order: chunks of whole images ({@link #chunkImages}), each channel's runs added into the
  * chunk's partial, the partials in chunk order (a second pass only when that shift is over a
  * deviation from the channel's mean); the backward sums of batch norm go by the same chunks. A
- * row ({@link #collectStatsRows}) takes its shift from its sum when short, from pilot blocks when
- * long ({@link #PILOT_ROW_LEN}: read from memory once, again only when that shift is over a
- * deviation from the row's mean).
+ * row ({@link #collectStatsRows}) takes its shift from its head when short, from pilot blocks when
+ * long ({@link #PILOT_ROW_LEN}), and is read from memory once (again, from cache, only when that
+ * shift is over a deviation from the row's mean).
  * Channels-last input
  * (B = 1) is reduced in fixed chunks of rows, each read once with the shift taken from its first
  * {@value #FOLD_ROWS} rows (a second pass only when that shift is over a deviation from the
@@ -587,33 +587,40 @@ public final class Normalization {
 
     /**
      * Row length from which a row's shift comes from {@value #PILOT_RUNS} blocks of
-     * {@value #PILOT_BLOCK} floats spread over it instead of a first pass over the whole row: a long
-     * row (from 16 KB, half of L1) is read from memory once by the shifted sums instead of by the
-     * sum, and re-read only when that shift is over a deviation from the row's mean.
+     * {@value #PILOT_BLOCK} floats spread over it instead of from its head ({@link #HEAD} floats):
+     * a long row's head is likelier to lie over a deviation from its mean (a layer norm's row over
+     * [C, H, W] starts with one channel), and its second pass would no longer come from L1. Either
+     * way the row is read from memory once, by the shifted sums; a short row's head is its first
+     * line or two, the ones the stream reaches first. (Short rows took the shift from a first pass,
+     * the sum, until the twenty-seventh session: a second pass over every row, from L1, that cost
+     * instance norm's forward over [256, 64, 28, 28] a fifth of its time; docs/benchmarks.md.)
      */
     static final int PILOT_ROW_LEN = 4096;
     /** Floats in each of a long row's {@value #PILOT_RUNS} pilot blocks ({@link #PILOT_ROW_LEN}). */
     static final int PILOT_BLOCK = 64;
+    /** Floats at the head of a short row ({@link #PILOT_ROW_LEN}) whose mean is its shift. */
+    static final int HEAD = 16;
 
     /**
-     * acc = {mean, m2} of the len floats at off. Short rows: the shift from a first pass (the sum),
-     * then the shifted sums. Long rows ({@link #PILOT_ROW_LEN}): the shift from pilot blocks, the
-     * shifted sums, and, where that shift lies over a deviation from the mean (the cancellation
-     * would cost more than a bit), the sums again about float(mean), as batch norm's channels.
+     * acc = {mean, m2} of the len floats at off: the shifted sums about a shift (a short row's
+     * {@link #headShift}, a long row's {@link #pilotShift}; {@link #PILOT_ROW_LEN}), read once, and
+     * again about float(mean) where that shift lies over a deviation from the mean (the cancellation
+     * would cost more than a bit), as batch norm's channels ({@link #finishRow}).
      */
     private static void rowMoments(Loops l, double[] acc, float[] x, int off, int len) {
-        if (len < PILOT_ROW_LEN) {
-            rowMoments(l, acc, x, off, len, l.sum(x, off, len));
-            return;
-        }
-        ShiftedSums sums = (a, sh) -> {
-            a[0] = 0;
-            a[1] = 0;
-            l.sumShifted(a, x, off, len, sh);
-        };
-        float shift = pilotShift(l, x, off, len);
-        sums.into(acc, shift);
-        finishMoments(acc, len, shift, sums);
+        float shift = len < PILOT_ROW_LEN ? headShift(x, off, len) : pilotShift(l, x, off, len);
+        acc[0] = 0;
+        acc[1] = 0;
+        l.sumShifted(acc, x, off, len, shift);
+        finishRow(l, acc, x, off, len, shift);
+    }
+
+    /** A short row's shift ({@link #PILOT_ROW_LEN}): the mean of its first {@value #HEAD} floats (all of them when fewer), in double, rounded to float. */
+    private static float headShift(float[] x, int off, int len) {
+        int h = Math.min(len, HEAD);
+        double s = 0;
+        for (int i = 0; i < h; i++) s += x[off + i];
+        return (float) (s / h);
     }
 
     /** A long row's shift ({@link #PILOT_ROW_LEN}): the mean of its pilot blocks, rounded to float. */
@@ -623,15 +630,13 @@ public final class Normalization {
         return (float) (pilot / (PILOT_RUNS * PILOT_BLOCK));
     }
 
-    /** {@link #rowMoments} with the row's sum already taken ({@link Loops#sum}). */
-    private static void rowMoments(Loops l, double[] acc, float[] x, int off, int len, double sum) {
-        float shift = (float) (sum / len);
-        acc[0] = 0;
-        acc[1] = 0;
-        l.sumShifted(acc, x, off, len, shift);
-        double s1 = acc[0];
-        acc[0] = shift + s1 / len;
-        acc[1] = Math.max(0, acc[1] - s1 * s1 / len);
+    /** acc = {Σd, Σd²} about shift of the row at off ({@link Loops#sumShifted}) becomes {mean, m2} ({@link #finishMoments}). */
+    private static void finishRow(Loops l, double[] acc, float[] x, int off, int len, float shift) {
+        finishMoments(acc, len, shift, (a, sh) -> {
+            a[0] = 0;
+            a[1] = 0;
+            l.sumShifted(a, x, off, len, sh);
+        });
     }
 
     // ---- apply ---------------------------------------------------------------------------
@@ -741,23 +746,6 @@ public final class Normalization {
         int step = len >= PAIR_ROWS_LEN && rows >= 16 && (gamma != null || beta != null) ? 2 : 1;
         Parallel.forRange((rows + step - 1) / step, Parallel.grain((long) step * len, TASK_ELEMENTS), (t0, t1) -> {
             double[] acc = new double[2];
-            if (step == 1 && mean != null && len < PILOT_ROW_LEN) {
-                // short rows: each row's output pass also takes the next row's sum (its first
-                // statistics pass), so the next row streams in while this one is computed; the same
-                // bits ([4096, 768], 1 thread, after an evicting copy: 1.41-1.59 -> 1.29-1.37 ms)
-                double sum = t0 < t1 ? l.sum(x, xOff + t0 * len, len) : 0;
-                for (int r = t0; r < t1; r++) {
-                    rowMoments(l, acc, x, xOff + r * len, len, sum);
-                    rowParams(acc, r, len, eps, mean, invStd, center, invStdF, corr);
-                    if (r + 1 < t1) {
-                        sum = l.normalizeRowThenSum(y, yOff + r * len, x, xOff + r * len, len, center[r], invStdF[r], corr[r], gamma, beta,
-                                xOff + (r + 1) * len);
-                    } else {
-                        l.normalizeRow(y, yOff + r * len, x, xOff + r * len, len, center[r], invStdF[r], corr[r], gamma, beta);
-                    }
-                }
-                return;
-            }
             for (int r = t0 * step, end = Math.min(rows, t1 * step); r < end; r += step) {
                 int count = Math.min(step, end - r);
                 for (int j = 0; j < count; j++) rowParams(l, acc, x, xOff, r + j, len, eps, mean, invStd, center, invStdF, corr);

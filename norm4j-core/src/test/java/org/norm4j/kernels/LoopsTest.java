@@ -802,35 +802,6 @@ class LoopsTest {
         }
     }
 
-    /** A row's output with the next row's sum in one loop is normalizeRow then sum: the same bits, nothing else written. */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("org.norm4j.kernels.Twins#names")
-    void normalizeRowThenSumIsTheTwoCalls(String name) {
-        Loops l = Twins.get(name);
-        for (Kind kind : Kind.values()) {
-            for (int n : SIZES) {
-                for (int nulls = 0; nulls < 4; nulls++) {
-                    Random r = random("normalizeRowThenSum", n, kind);
-                    float[] x = data(r, X_OFF, 2 * n, kind);
-                    PairParams pp = PairParams.of(r, x, n, kind);
-                    int row = PairParams.ROW;
-                    float[] gamma = (nulls & 1) != 0 ? null : gauss(r, n, 1, 0.5);
-                    float[] beta = (nulls & 2) != 0 ? null : gauss(r, n, 0, 1);
-                    float[] y = data(r, Y_OFF, 2 * n, Kind.RANDOM), yCalls = y.clone(), xBefore = x.clone();
-                    double sum = l.normalizeRowThenSum(y, Y_OFF, x, X_OFF, n, pp.center()[row], pp.invStd()[row], pp.corr()[row], gamma, beta,
-                            X_OFF + n);
-                    l.normalizeRow(yCalls, Y_OFF, x, X_OFF, n, pp.center()[row], pp.invStd()[row], pp.corr()[row], gamma, beta);
-                    double sumCall = l.sum(x, X_OFF + n, n);
-                    String label = label(name, "normalizeRowThenSum", n, kind) + " gamma " + (gamma == null ? "null" : "set")
-                            + ", beta " + (beta == null ? "null" : "set");
-                    assertArrayEquals(yCalls, y, 0, label + ": normalizeRow's output, and nothing else written");
-                    assertEquals(Double.doubleToLongBits(sumCall), Double.doubleToLongBits(sum), label + ": sum's bits (" + sumCall + " vs " + sum + ")");
-                    assertArrayEquals(xBefore, x, 0, label + ": x untouched");
-                }
-            }
-        }
-    }
-
     /** A row's dx with the next row's backward sums in one loop is rowBackward then rowBackwardSums: the same bits. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("org.norm4j.kernels.Twins#names")

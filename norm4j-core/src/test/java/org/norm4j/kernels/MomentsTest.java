@@ -165,16 +165,41 @@ class MomentsTest {
      */
     @Test
     void longRowsOnePassHoldsForUnrepresentativePilotsAndLargeMeans() {
-        Random rnd = new Random(23);
-        int rows = 5, len = 2 * Normalization.PILOT_ROW_LEN + 3, blk = Normalization.PILOT_BLOCK, runs = Normalization.PILOT_RUNS;
+        int len = 2 * Normalization.PILOT_ROW_LEN + 3, blk = Normalization.PILOT_BLOCK, runs = Normalization.PILOT_RUNS;
         boolean[] pilot = new boolean[len];
         for (int k = 0; k < runs; k++) {
             int at = (int) ((long) k * (len - blk) / (runs - 1));
             for (int i = at; i < at + blk; i++) pilot[i] = true;
         }
+        assertRowMomentsExact(len, pilot, 23);
+    }
+
+    /**
+     * Short rows are read once about the mean of their first {@value Normalization#HEAD} floats: the
+     * same rows as {@link #longRowsOnePassHoldsForUnrepresentativePilotsAndLargeMeans}, row 0's head
+     * alone far from the rest (its second pass about the mean), at lengths about a vector's, about
+     * the head's and just under the long rows'.
+     */
+    @Test
+    void shortRowsOnePassHoldsForUnrepresentativeHeadsAndLargeMeans() {
+        for (int len : new int[] {1, 7, 16, 17, 100, 784, Normalization.PILOT_ROW_LEN - 1}) {
+            boolean[] head = new boolean[len];
+            for (int i = 0; i < Math.min(len, Normalization.HEAD); i++) head[i] = true;
+            assertRowMomentsExact(len, head, 29 + len);
+        }
+    }
+
+    /**
+     * Five rows of len (row 0: 1e4 + 1 where {@code far}, 1e4 elsewhere; a spread of 1e-2 on 1e4; a
+     * ramp; a constant; two far halves): collectStatsRows against the two-pass moments in double,
+     * and normalizeRows' statistics its bits.
+     */
+    private static void assertRowMomentsExact(int len, boolean[] far, long seed) {
+        Random rnd = new Random(seed);
+        int rows = 5;
         float[] x = new float[rows * len];
         for (int i = 0; i < len; i++) {
-            x[i] = (float) ((pilot[i] ? 1e4 + 1 : 1e4) + 1e-3 * rnd.nextGaussian());   // the pilots alone are far
+            x[i] = (float) ((far[i] ? 1e4 + 1 : 1e4) + 1e-3 * rnd.nextGaussian());     // the shift's floats alone are far
             x[len + i] = (float) (1e4 + 1e-2 * rnd.nextGaussian());                   // large mean, tiny spread
             x[2 * len + i] = (float) (i * 0.1 + 1e-3 * rnd.nextGaussian());            // a ramp
             x[3 * len + i] = 7f;                                                       // constant
@@ -191,10 +216,11 @@ class MomentsTest {
             double mu = s / len;
             for (int i = 0; i < len; i++) q += Math.pow(x[r * len + i] - mu, 2);
             double std = Math.sqrt(q / len);
-            assertEquals(mu, mean[r], 1e-6 * std + 1e-12 * Math.abs(mu), "mean " + r);
-            assertEquals(q, m2[r], (r == 0 ? 3e-7 : 1e-6) * q, "m2 " + r);
-            assertEquals(mean[r], meanN[r], "row " + r + ": normalizeRows' mean is collectStatsRows' bits");
-            assertEquals(1 / Math.sqrt(m2[r] / len + 1e-5), invStd[r], "row " + r + ": normalizeRows' invStd from collectStatsRows' m2");
+            String at = "len " + len + ", row " + r;
+            assertEquals(mu, mean[r], 1e-6 * std + 1e-12 * Math.abs(mu), "mean, " + at);
+            assertEquals(q, m2[r], (r == 0 ? 3e-7 : 1e-6) * q, "m2, " + at);
+            assertEquals(mean[r], meanN[r], at + ": normalizeRows' mean is collectStatsRows' bits");
+            assertEquals(1 / Math.sqrt(m2[r] / len + 1e-5), invStd[r], at + ": normalizeRows' invStd from collectStatsRows' m2");
         }
     }
 }

@@ -526,33 +526,6 @@ public final class VectorLoops implements Loops {
     }
 
     @Override
-    public double normalizeRowThenSum(float[] y, int yOff, float[] x, int xOff, int n, float center, float invStd, float corr,
-                                      float[] gamma, float[] beta, int nextOff) {
-        int bound = F.loopBound(n);
-        FloatVector vCenter = FloatVector.broadcast(F, center);
-        FloatVector vInvStd = FloatVector.broadcast(F, invStd);
-        FloatVector vCorr = FloatVector.broadcast(F, corr);
-        FloatVector one = FloatVector.broadcast(F, 1f), zero = FloatVector.zero(F);   // normalizeRow's lanes for null gamma/beta
-        double s = 0;
-        int i = 0;
-        while (i < bound) {   // sum's chunks, normalizeRow's float operations
-            int end = i + Math.min(CHUNK, bound - i);
-            FloatVector acc = FloatVector.zero(F);
-            for (; i < end; i += F.length()) {
-                acc = acc.add(FloatVector.fromArray(F, x, nextOff + i));
-                FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(vCenter).mul(vInvStd).add(vCorr);
-                FloatVector g = gamma == null ? one : FloatVector.fromArray(F, gamma, i);
-                FloatVector b = beta == null ? zero : FloatVector.fromArray(F, beta, i);
-                xhat.mul(g).add(b).intoArray(y, yOff + i);
-            }
-            s += acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (int j = i; j < n; j++) s += x[nextOff + j];
-        normalizeRowTail(y, yOff, x, xOff, i, n, center, invStd, corr, gamma, beta);
-        return s;
-    }
-
-    @Override
     public void normalizeRowPair(float[] y, int yOff, float[] x, int xOff, int n, float[] center, float[] invStd, float[] corr, int r,
                                  float[] gamma, float[] beta) {
         int bound = F.loopBound(n), xOff1 = xOff + n, yOff1 = yOff + n;
