@@ -588,14 +588,18 @@ public final class Normalization {
     /**
      * Row length from which a row's shift comes from {@value #PILOT_RUNS} blocks of
      * {@value #PILOT_BLOCK} floats spread over it instead of from its head ({@link #HEAD} floats):
-     * a long row's head is likelier to lie over a deviation from its mean (a layer norm's row over
-     * [C, H, W] starts with one channel), and its second pass would no longer come from L1. Either
-     * way the row is read from memory once, by the shifted sums; a short row's head is its first
-     * line or two, the ones the stream reaches first. (Short rows took the shift from a first pass,
-     * the sum, until the twenty-seventh session: a second pass over every row, from L1, that cost
-     * instance norm's forward over [256, 64, 28, 28] a fifth of its time; docs/benchmarks.md.)
+     * 32768 floats, 128 KB, within a core's L2 (1 MB here). Either way the row is read from memory
+     * once, by the shifted sums, and again only where the shift lies over a deviation from the
+     * row's mean. A row's head, one or two lines, is the first thing the stream reaches; the pilot
+     * blocks are eight reads of memory apart (a group norm's rows of 8·28·28 floats took 7.2 ms
+     * over [256, 64, 28, 28] with them, 5.3 with the head). But a long row's head is likelier to lie
+     * far from its mean (a layer norm's row over [C, H, W] starts with one channel), and its second
+     * pass would come from beyond L2: from this length the pilot blocks are worth their reads.
+     * (Short rows took their shift from a first pass, the sum, until the twenty-seventh session: a
+     * second pass over every row, from cache, that cost instance norm's forward over
+     * [256, 64, 28, 28] a fifth of its time; docs/benchmarks.md.)
      */
-    static final int PILOT_ROW_LEN = 4096;
+    static final int PILOT_ROW_LEN = 32768;
     /** Floats in each of a long row's {@value #PILOT_RUNS} pilot blocks ({@link #PILOT_ROW_LEN}). */
     static final int PILOT_BLOCK = 64;
     /** Floats at the head of a short row ({@link #PILOT_ROW_LEN}) whose mean is its shift. */
