@@ -230,7 +230,7 @@ public final class Normalization {
      * m2 = Σd² − (Σd)²/n. The cancellation there amplifies the rounding of Σd² by
      * 1 + (shift − mean)²/var: at most 2 while the shift is within a deviation of the mean; past
      * that the sums are taken again about float(mean), the two-pass algorithm. Batch norm's channels
-     * and long rows share this test.
+     * and every row ({@link #finishRow}) share this test.
      */
     private static void finishMoments(double[] acc, double n, float shift, ShiftedSums sums) {
         double s1 = acc[0], sq = s1 * s1 / n;
@@ -587,17 +587,17 @@ public final class Normalization {
 
     /**
      * Row length from which a row's shift comes from {@value #PILOT_RUNS} blocks of
-     * {@value #PILOT_BLOCK} floats spread over it instead of from its head ({@link #HEAD} floats):
-     * 32768 floats, 128 KB, within a core's L2 (1 MB here). Either way the row is read from memory
-     * once, by the shifted sums, and again only where the shift lies over a deviation from the
-     * row's mean. A row's head, one or two lines, is the first thing the stream reaches; the pilot
-     * blocks are eight reads of memory apart (a group norm's rows of 8·28·28 floats took 7.2 ms
-     * over [256, 64, 28, 28] with them, 5.3 with the head). But a long row's head is likelier to lie
-     * far from its mean (a layer norm's row over [C, H, W] starts with one channel), and its second
-     * pass would come from beyond L2: from this length the pilot blocks are worth their reads.
-     * (Short rows took their shift from a first pass, the sum, until the twenty-seventh session: a
-     * second pass over every row, from cache, that cost instance norm's forward over
-     * [256, 64, 28, 28] a fifth of its time; docs/benchmarks.md.)
+     * {@value #PILOT_BLOCK} floats spread over it instead of from its head ({@link #HEAD} floats).
+     * Either way the row is read from memory once, by the shifted sums, and again only where the
+     * shift lies over a deviation from the row's mean. A row's head, one or two lines, is the first
+     * thing the stream reaches; the pilot blocks are eight reads of memory apart (a group norm's rows
+     * of 8·28·28 floats took 7.2 ms over [256, 64, 28, 28] with them, 5.3 with the head). The cutoff,
+     * 32768 floats (128 KB), is a judgement, not a measurement: a head is one channel's first pixels
+     * (a group norm's, a layer norm's over [C, H, W]) and can lie far off, and the longer the row the
+     * more its second pass costs; layer norm's rows of 50 176 measured 4–7% faster with the head,
+     * on data whose heads are never far. (Short rows took their shift from a first pass, the sum,
+     * until the twenty-seventh session: a second pass over every row, from cache, that cost instance
+     * norm's forward over [256, 64, 28, 28] a fifth of its time; docs/benchmarks.md.)
      */
     static final int PILOT_ROW_LEN = 32768;
     /** Floats in each of a long row's {@value #PILOT_RUNS} pilot blocks ({@link #PILOT_ROW_LEN}). */
@@ -609,7 +609,9 @@ public final class Normalization {
      * acc = {mean, m2} of the len floats at off: the shifted sums about a shift (a short row's
      * {@link #headShift}, a long row's {@link #pilotShift}; {@link #PILOT_ROW_LEN}), read once, and
      * again about float(mean) where that shift lies over a deviation from the mean (the cancellation
-     * would cost more than a bit), as batch norm's channels ({@link #finishRow}).
+     * would cost more than a bit), as batch norm's channels ({@link #finishRow}). A NaN gives NaN;
+     * an infinity past a short row's head gives a mean of that infinity and m2 NaN (before the
+     * head shift both were NaN; the output is NaN either way).
      */
     private static void rowMoments(Loops l, double[] acc, float[] x, int off, int len) {
         float shift = len < PILOT_ROW_LEN ? headShift(x, off, len) : pilotShift(l, x, off, len);
@@ -948,7 +950,7 @@ public final class Normalization {
             int r0 = k * per, r1 = Math.min(rows, (k + 1) * per);
             if (!pairs && dx != null) {
                 // short rows: each row's dx pass also takes the next row's sums, so the next row
-                // streams in while this one is computed (as normalizeRows); the same operations in
+                // streams in while this one is computed; the same operations in
                 // the same order: each row's sums, its fold, its dx
                 double[] next = new double[2];
                 if (r0 < r1) l.rowBackwardSums(acc, fG, fB, dy, dyOff + r0 * len, x, xOff + r0 * len, len, center[r0], invStd[r0], corr[r0], gamma);

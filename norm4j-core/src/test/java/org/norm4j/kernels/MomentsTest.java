@@ -157,9 +157,9 @@ class MomentsTest {
     /**
      * Long rows ({@link Normalization#PILOT_ROW_LEN} and up) are read once about a shift from
      * {@value Normalization#PILOT_RUNS} blocks spread over the row. Row 0 holds 1e4 + 1 in exactly
-     * those blocks and 1e4 elsewhere: the shift lies about four deviations from the mean, and the row
-     * must take its second pass about the mean (m2 checked to 3e-7: 3e-8 off with it, 3e-6 off
-     * with the one pass alone). Beside it: a spread of 1e-2 on a mean of 1e4, a ramp, a constant, and a row whose first
+     * those blocks and 1e4 elsewhere: the shift lies about eleven deviations from the mean, and the
+     * row must take its second pass about the mean (m2 checked to 3e-7: 2e-8 off with it, 2e-5 off
+     * with the one pass alone, at 65 539 floats). Beside it: a spread of 1e-2 on a mean of 1e4, a ramp, a constant, and a row whose first
      * half is far from its second. Against the two-pass moments in double; normalizeRows' statistics
      * are collectStatsRows' bits.
      */
@@ -177,12 +177,13 @@ class MomentsTest {
     /**
      * Short rows are read once about the mean of their first {@value Normalization#HEAD} floats: the
      * same rows as {@link #longRowsOnePassHoldsForUnrepresentativePilotsAndLargeMeans}, row 0's head
-     * alone far from the rest (its second pass about the mean), at lengths about a vector's, about
-     * the head's and just under the long rows'.
+     * alone far from the rest. Up to 16 floats the head is the row; from 33 it lies over a deviation
+     * off and the row takes its second pass, which the bound needs from 784 floats on (without it
+     * m2 is 6e-6 off there and 4e-4 at 32 767; with it 3e-14 and 5e-13).
      */
     @Test
     void shortRowsOnePassHoldsForUnrepresentativeHeadsAndLargeMeans() {
-        for (int len : new int[] {1, 7, 16, 17, 100, 784, Normalization.PILOT_ROW_LEN - 1}) {
+        for (int len : new int[] {1, 7, 16, 17, 40, 100, 784, Normalization.PILOT_ROW_LEN - 1}) {
             boolean[] head = new boolean[len];
             for (int i = 0; i < Math.min(len, Normalization.HEAD); i++) head[i] = true;
             assertRowMomentsExact(len, head, 29 + len);
