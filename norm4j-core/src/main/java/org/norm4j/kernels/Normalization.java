@@ -230,7 +230,7 @@ public final class Normalization {
      * m2 = Σd² − (Σd)²/n. The cancellation there amplifies the rounding of Σd² by
      * 1 + (shift − mean)²/var: at most 2 while the shift is within a deviation of the mean; past
      * that the sums are taken again about float(mean), the two-pass algorithm. Batch norm's channels
-     * and every row ({@link #finishRow}) share this test.
+     * and every row ({@link #rowMoments}) share this test.
      */
     private static void finishMoments(double[] acc, double n, float shift, ShiftedSums sums) {
         double s1 = acc[0], sq = s1 * s1 / n;
@@ -609,16 +609,19 @@ public final class Normalization {
      * acc = {mean, m2} of the len floats at off: the shifted sums about a shift (a short row's
      * {@link #headShift}, a long row's {@link #pilotShift}; {@link #PILOT_ROW_LEN}), read once, and
      * again about float(mean) where that shift lies over a deviation from the mean (the cancellation
-     * would cost more than a bit), as batch norm's channels ({@link #finishRow}). A NaN gives NaN;
+     * would cost more than a bit), as batch norm's channels ({@link #finishMoments}). A NaN gives NaN;
      * an infinity past a short row's head gives a mean of that infinity and m2 NaN (before the
      * head shift both were NaN; the output is NaN either way).
      */
     private static void rowMoments(Loops l, double[] acc, float[] x, int off, int len) {
+        ShiftedSums sums = (a, sh) -> {
+            a[0] = 0;
+            a[1] = 0;
+            l.sumShifted(a, x, off, len, sh);
+        };
         float shift = len < PILOT_ROW_LEN ? headShift(x, off, len) : pilotShift(l, x, off, len);
-        acc[0] = 0;
-        acc[1] = 0;
-        l.sumShifted(acc, x, off, len, shift);
-        finishRow(l, acc, x, off, len, shift);
+        sums.into(acc, shift);
+        finishMoments(acc, len, shift, sums);
     }
 
     /** A short row's shift ({@link #PILOT_ROW_LEN}): the mean of its first {@value #HEAD} floats (all of them when fewer), in double, rounded to float. */
@@ -634,15 +637,6 @@ public final class Normalization {
         double pilot = 0;
         for (int k = 0; k < PILOT_RUNS; k++) pilot += l.sum(x, off + (int) ((long) k * (len - PILOT_BLOCK) / (PILOT_RUNS - 1)), PILOT_BLOCK);
         return (float) (pilot / (PILOT_RUNS * PILOT_BLOCK));
-    }
-
-    /** acc = {Σd, Σd²} about shift of the row at off ({@link Loops#sumShifted}) becomes {mean, m2} ({@link #finishMoments}). */
-    private static void finishRow(Loops l, double[] acc, float[] x, int off, int len, float shift) {
-        finishMoments(acc, len, shift, (a, sh) -> {
-            a[0] = 0;
-            a[1] = 0;
-            l.sumShifted(a, x, off, len, sh);
-        });
     }
 
     // ---- apply ---------------------------------------------------------------------------
@@ -950,8 +944,8 @@ public final class Normalization {
             int r0 = k * per, r1 = Math.min(rows, (k + 1) * per);
             if (!pairs && dx != null) {
                 // short rows: each row's dx pass also takes the next row's sums, so the next row
-                // streams in while this one is computed; the same operations in
-                // the same order: each row's sums, its fold, its dx
+                // streams in while this one is computed; the same operations in the same order:
+                // each row's sums, its fold, its dx
                 double[] next = new double[2];
                 if (r0 < r1) l.rowBackwardSums(acc, fG, fB, dy, dyOff + r0 * len, x, xOff + r0 * len, len, center[r0], invStd[r0], corr[r0], gamma);
                 for (int r = r0; r < r1; r++) {
